@@ -57,6 +57,8 @@ typedef struct fs_driver_config {
   uint32_t n_overrides;          /**< entries in overrides */
   uint32_t reserved0;            /**< zero */
   const char *parser_options;    /**< passed to parsers as fs_parser_env.options */
+  uint32_t split_feed;           /**< testing: hand parsers stream data in pieces of 1..split_feed bytes (0 = whole) */
+  uint32_t split_seed;           /**< seed of the piece sizes when split_feed is set */
   fs_event_sink sink;            /**< event callback (push); ops NULL = pull mode */
 } fs_driver_config;
 
