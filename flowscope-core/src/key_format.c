@@ -103,7 +103,6 @@ int fs_flow_key_format(const fs_flow_key *k, char *buf, size_t len) {
       snprintf(hex + 2 * i, 3, "%02x", p[i]);
     return snprintf(buf, len, "custom %s", hex);
   }
-  default:
-    return snprintf(buf, len, "none");
+  default: return snprintf(buf, len, "none");
   }
 }

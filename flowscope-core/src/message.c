@@ -70,9 +70,7 @@ static fs_message *clone_into(arena *a, const fs_message *m) {
     nf.name = copy_cstr(a, f->name);
     switch (f->kind) {
     case FS_FIELD_STR:
-    case FS_FIELD_BYTES:
-      nf.v.str = copy_str(a, f->v.str);
-      break;
+    case FS_FIELD_BYTES: nf.v.str = copy_str(a, f->v.str); break;
     case FS_FIELD_STR_LIST: {
       fs_str *items = take(a, sizeof(fs_str) * f->count, _Alignof(fs_str));
       for (uint32_t j = 0; j < f->count; j++) {
@@ -90,8 +88,7 @@ static fs_message *clone_into(arena *a, const fs_message *m) {
       nf.v.u64s = vals;
       break;
     }
-    default:
-      break;
+    default: break;
     }
     if (fields)
       fields[i] = nf;

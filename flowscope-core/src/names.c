@@ -10,22 +10,24 @@ static const char *pick(const char *const *names, size_t n, uint32_t v) {
 #define PICK(tbl, v) pick((tbl), sizeof(tbl) / sizeof((tbl)[0]), (v))
 
 const char *fs_flow_state_name(uint32_t state) {
-  static const char *const names[] = {"active",  "syn_sent", "syn_received", "established",
-                                      "fin_wait", "closing", "closed",       "reset",
-                                      "aborted", "midstream"};
+  static const char *const names[] = {"active",   "syn_sent", "syn_received", "established",
+                                      "fin_wait", "closing",  "closed",       "reset",
+                                      "aborted",  "midstream"};
   return PICK(names, state);
 }
 
 const char *fs_end_reason_name(uint32_t reason) {
-  static const char *const names[] = {"none",    "fin",    "rst",         "idle_timeout", "evicted",
-                                      "buffer_overflow", "parse_error", "flush", "forgotten"};
+  static const char *const names[] = {"none",         "fin",     "rst",
+                                      "idle_timeout", "evicted", "buffer_overflow",
+                                      "parse_error",  "flush",   "forgotten"};
   return PICK(names, reason);
 }
 
 const char *fs_anomaly_kind_name(uint32_t kind) {
-  static const char *const names[] = {"none",          "out_of_order",  "buffer_overflow",
-                                      "eviction_pressure", "parse_error", "fragment_drop",
-                                      "overlap_mismatch", "gap",        "time_backwards"};
+  static const char *const names[] = {
+      "none",          "out_of_order",  "buffer_overflow",  "eviction_pressure",
+      "parse_error",   "fragment_drop", "overlap_mismatch", "gap",
+      "time_backwards"};
   return PICK(names, kind);
 }
 

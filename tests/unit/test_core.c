@@ -89,8 +89,12 @@ static void test_message_clone(void **state) {
   fs_str answers[2] = {{"1.2.3.4", 7}, {"5.6.7.8", 7}};
   fs_field fields[4] = {fs_field_str("host", host, strlen(host)), fs_field_u64("status_code", 200),
                         fs_field_str_list("answers", answers, 2), fs_field_bool("AA", 1)};
-  fs_message m = {.struct_size = sizeof m, .protocol = "http", .msg_type = "transaction",
-                  .ts = 42, .fields = fields, .n_fields = 4};
+  fs_message m = {.struct_size = sizeof m,
+                  .protocol = "http",
+                  .msg_type = "transaction",
+                  .ts = 42,
+                  .fields = fields,
+                  .n_fields = 4};
   fs_message *c = fs_message_clone(&m);
   assert_non_null(c);
   host[0] = 'X'; /* the clone must not alias the original */
@@ -109,7 +113,7 @@ static void test_message_clone(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_version),      cmocka_unit_test(test_key_format_v4),
+      cmocka_unit_test(test_version),         cmocka_unit_test(test_key_format_v4),
       cmocka_unit_test(test_addr_v6_rfc5952), cmocka_unit_test(test_names),
       cmocka_unit_test(test_message_clone),
   };

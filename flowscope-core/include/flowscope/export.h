@@ -33,8 +33,8 @@
  * `uint32_t struct_size`) is large enough to contain @p member.
  * Readers use it before touching any member appended after 1.0.
  */
-#define FS_HAS_MEMBER(ptr, type, member)                                          \
-  ((ptr) != NULL &&                                                               \
+#define FS_HAS_MEMBER(ptr, type, member)                                                           \
+  ((ptr) != NULL &&                                                                                \
    (size_t)(ptr)->struct_size >= offsetof(type, member) + sizeof(((type *)0)->member))
 
 /** Initializer for a size-prefixed struct: zeroes it and sets struct_size. */

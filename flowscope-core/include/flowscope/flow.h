@@ -54,19 +54,19 @@ typedef enum fs_anomaly_kind {
 
 /** Statistics of one side of a flow. Size-prefixed; grows at the end. Since 1.0. */
 typedef struct fs_side_stats {
-  uint32_t struct_size;        /**< sizeof(fs_side_stats) as built */
-  uint32_t reserved0;          /**< zero */
-  uint64_t packets;            /**< packets sent by this side */
-  uint64_t ip_bytes;           /**< sum of IP total lengths (Zeek's *_ip_bytes) */
-  uint64_t payload_bytes;      /**< payload bytes (TCP: sequence span, as Zeek's *_bytes) */
-  uint64_t missed_bytes;       /**< TCP bytes never seen (gaps) */
-  uint64_t reasm_ooo_segments; /**< segments held out of order */
+  uint32_t struct_size;            /**< sizeof(fs_side_stats) as built */
+  uint32_t reserved0;              /**< zero */
+  uint64_t packets;                /**< packets sent by this side */
+  uint64_t ip_bytes;               /**< sum of IP total lengths (Zeek's *_ip_bytes) */
+  uint64_t payload_bytes;          /**< payload bytes (TCP: sequence span, as Zeek's *_bytes) */
+  uint64_t missed_bytes;           /**< TCP bytes never seen (gaps) */
+  uint64_t reasm_ooo_segments;     /**< segments held out of order */
   uint64_t reasm_dropped_segments; /**< segments dropped by reassembly limits */
   uint64_t reasm_dropped_bytes;    /**< bytes dropped by reassembly limits */
   uint64_t reasm_overlap_mismatch; /**< overlapping retransmissions whose bytes differed */
   uint64_t reasm_high_watermark;   /**< peak bytes buffered by reassembly */
-  fs_time_ns first_seen;       /**< first packet of this side (0 if none) */
-  fs_time_ns last_seen;        /**< last packet of this side (0 if none) */
+  fs_time_ns first_seen;           /**< first packet of this side (0 if none) */
+  fs_time_ns last_seen;            /**< last packet of this side (0 if none) */
 } fs_side_stats;
 
 /** Length of the history buffer (Zeek history letters), NUL included. Since 1.0. */
@@ -74,19 +74,19 @@ typedef struct fs_side_stats {
 
 /** Statistics of a flow. Size-prefixed; grows at the end. Since 1.0. */
 typedef struct fs_flow_stats {
-  uint32_t struct_size;   /**< sizeof(fs_flow_stats) as built */
-  uint32_t state;         /**< fs_flow_state */
-  uint32_t end_reason;    /**< fs_end_reason, FS_END_NONE while live */
-  uint32_t l4proto;       /**< IP protocol number */
-  fs_time_ns first_seen;  /**< first packet of the flow */
-  fs_time_ns last_seen;   /**< last packet of the flow */
-  fs_side_stats side[2];  /**< indexed by fs_side */
+  uint32_t struct_size;         /**< sizeof(fs_flow_stats) as built */
+  uint32_t state;               /**< fs_flow_state */
+  uint32_t end_reason;          /**< fs_end_reason, FS_END_NONE while live */
+  uint32_t l4proto;             /**< IP protocol number */
+  fs_time_ns first_seen;        /**< first packet of the flow */
+  fs_time_ns last_seen;         /**< last packet of the flow */
+  fs_side_stats side[2];        /**< indexed by fs_side */
   char history[FS_HISTORY_MAX]; /**< Zeek history letters, NUL-terminated */
-  char conn_state[8];     /**< Zeek conn_state ("SF", "S0", ...), NUL-terminated */
-  char service[16];       /**< detected protocol name, "" if none */
-  uint64_t flow_id;       /**< tracker-assigned id, unique for the tracker's life */
-  uint32_t flipped;       /**< 1 when the tracker swapped initiator/responder ('^') */
-  uint32_t reserved1;     /**< zero */
+  char conn_state[8];           /**< Zeek conn_state ("SF", "S0", ...), NUL-terminated */
+  char service[16];             /**< detected protocol name, "" if none */
+  uint64_t flow_id;             /**< tracker-assigned id, unique for the tracker's life */
+  uint32_t flipped;             /**< 1 when the tracker swapped initiator/responder ('^') */
+  uint32_t reserved1;           /**< zero */
 } fs_flow_stats;
 
 /** Static name of a flow state ("established", ...); "unknown" for others. Since 1.0. */

@@ -14,13 +14,13 @@ FS_BEGIN_DECLS
 
 /** Kind of flow key. Values are stable; new kinds are appended. Since 1.0. */
 typedef enum fs_key_kind {
-  FS_KEY_NONE = 0,       /**< empty key */
+  FS_KEY_NONE = 0,          /**< empty key */
   FS_KEY_FIVE_TUPLE_V4 = 1, /**< IPv4 addresses, L4 protocol, ports */
   FS_KEY_FIVE_TUPLE_V6 = 2, /**< IPv6 addresses, L4 protocol, ports */
-  FS_KEY_IP_PAIR_V4 = 3, /**< IPv4 address pair (+ protocol) */
-  FS_KEY_IP_PAIR_V6 = 4, /**< IPv6 address pair (+ protocol) */
-  FS_KEY_MAC_PAIR = 5,   /**< Ethernet MAC pair (addresses in the first 6 bytes) */
-  FS_KEY_CUSTOM = 6      /**< user extractor: the bytes after `kind` are opaque */
+  FS_KEY_IP_PAIR_V4 = 3,    /**< IPv4 address pair (+ protocol) */
+  FS_KEY_IP_PAIR_V6 = 4,    /**< IPv6 address pair (+ protocol) */
+  FS_KEY_MAC_PAIR = 5,      /**< Ethernet MAC pair (addresses in the first 6 bytes) */
+  FS_KEY_CUSTOM = 6         /**< user extractor: the bytes after `kind` are opaque */
 } fs_key_kind;
 
 /** Flag bit in fs_flow_key.flags: `zone` holds VLAN ids (outer << 12 | inner). Since 1.0. */
@@ -39,16 +39,16 @@ typedef enum fs_key_kind {
  * IPv4 addresses use the first 4 bytes of addr_a/addr_b. Since 1.0.
  */
 typedef struct fs_flow_key {
-  uint8_t kind;      /**< fs_key_kind */
-  uint8_t proto;     /**< IP protocol number (6 = TCP, 17 = UDP, ...), 0 if none */
-  uint8_t flags;     /**< FS_KEYF_* bits saying which optional parts are set */
-  uint8_t reserved0; /**< zero */
-  uint16_t port_a;   /**< A's port (host order); ICMP: type << 8 | code of first packet */
-  uint16_t port_b;   /**< B's port (host order) */
+  uint8_t kind;       /**< fs_key_kind */
+  uint8_t proto;      /**< IP protocol number (6 = TCP, 17 = UDP, ...), 0 if none */
+  uint8_t flags;      /**< FS_KEYF_* bits saying which optional parts are set */
+  uint8_t reserved0;  /**< zero */
+  uint16_t port_a;    /**< A's port (host order); ICMP: type << 8 | code of first packet */
+  uint16_t port_b;    /**< B's port (host order) */
   uint8_t addr_a[16]; /**< A's address in network order */
   uint8_t addr_b[16]; /**< B's address in network order */
-  uint32_t zone;     /**< VLAN ids when FS_KEYF_VLAN, else 0 */
-  uint32_t extra;    /**< tunnel id or flow label per flags, else 0 */
+  uint32_t zone;      /**< VLAN ids when FS_KEYF_VLAN, else 0 */
+  uint32_t extra;     /**< tunnel id or flow label per flags, else 0 */
 } fs_flow_key;
 
 /** Size of a flow key in bytes. Since 1.0. */
@@ -75,7 +75,8 @@ FS_API int fs_flow_key_format(const fs_flow_key *key, char *buf, size_t len);
  */
 FS_API int fs_addr_format(int family, const uint8_t *addr, char *buf, size_t len);
 
-/** Name of an IP protocol number as Zeek writes it: "tcp", "udp", "icmp", ... or "unknown_transport". Since 1.0. */
+/** Name of an IP protocol number as Zeek writes it: "tcp", "udp", "icmp", ... or
+ * "unknown_transport". Since 1.0. */
 FS_API const char *fs_l4proto_name(uint32_t proto);
 
 FS_END_DECLS

@@ -14,18 +14,18 @@ FS_BEGIN_DECLS
 
 /** Kind of a field value. Consumers skip kinds they do not know. Since 1.0. */
 typedef enum fs_field_kind {
-  FS_FIELD_NONE = 0,     /**< absent value (Zeek's unset field); skip it */
-  FS_FIELD_STR = 1,      /**< byte string in v.str (any bytes; not NUL-terminated) */
-  FS_FIELD_BYTES = 2,    /**< binary blob in v.bytes */
-  FS_FIELD_I64 = 3,      /**< signed integer in v.i64 */
-  FS_FIELD_U64 = 4,      /**< unsigned integer in v.u64 */
-  FS_FIELD_F64 = 5,      /**< double in v.f64 */
-  FS_FIELD_BOOL = 6,     /**< boolean in v.u64 (0 or 1) */
-  FS_FIELD_IP = 7,       /**< IP address in v.ip */
-  FS_FIELD_TIME = 8,     /**< fs_time_ns in v.u64 */
-  FS_FIELD_STR_LIST = 9, /**< list of byte strings in v.list (count items) */
+  FS_FIELD_NONE = 0,      /**< absent value (Zeek's unset field); skip it */
+  FS_FIELD_STR = 1,       /**< byte string in v.str (any bytes; not NUL-terminated) */
+  FS_FIELD_BYTES = 2,     /**< binary blob in v.bytes */
+  FS_FIELD_I64 = 3,       /**< signed integer in v.i64 */
+  FS_FIELD_U64 = 4,       /**< unsigned integer in v.u64 */
+  FS_FIELD_F64 = 5,       /**< double in v.f64 */
+  FS_FIELD_BOOL = 6,      /**< boolean in v.u64 (0 or 1) */
+  FS_FIELD_IP = 7,        /**< IP address in v.ip */
+  FS_FIELD_TIME = 8,      /**< fs_time_ns in v.u64 */
+  FS_FIELD_STR_LIST = 9,  /**< list of byte strings in v.list (count items) */
   FS_FIELD_U64_LIST = 10, /**< list of unsigned integers in v.u64s (count items) */
-  FS_FIELD_DURATION = 11 /**< interval in nanoseconds in v.u64 */
+  FS_FIELD_DURATION = 11  /**< interval in nanoseconds in v.u64 */
 } fs_field_kind;
 
 /** A borrowed byte string with explicit length. Since 1.0. */
@@ -36,9 +36,9 @@ typedef struct fs_str {
 
 /** An IP address value. Since 1.0. */
 typedef struct fs_ip {
-  uint8_t family;   /**< 4 or 6 */
+  uint8_t family;      /**< 4 or 6 */
   uint8_t reserved[7]; /**< zero */
-  uint8_t addr[16]; /**< network order; IPv4 uses the first 4 bytes */
+  uint8_t addr[16];    /**< network order; IPv4 uses the first 4 bytes */
 } fs_ip;
 
 /** One named, typed field of a message. Since 1.0. */
@@ -82,9 +82,16 @@ FS_API fs_message *fs_message_clone(const fs_message *msg);
 /** Frees a message returned by fs_message_clone(); NULL is fine. Since 1.0. */
 FS_API void fs_message_free(fs_message *msg);
 
+/** Declares a zeroed fs_field named @p f (valid C and C++). Since 1.0. */
+#ifdef __cplusplus
+#define FS_FIELD_ZERO(f) fs_field f = fs_field()
+#else
+#define FS_FIELD_ZERO(f) fs_field f = {0}
+#endif
+
 /** Convenience constructors for fields (static inline: no ABI cost). Since 1.0. */
 static inline fs_field fs_field_str(const char *name, const char *p, uint64_t len) {
-  fs_field f = {0};
+  FS_FIELD_ZERO(f);
   f.name = name;
   f.kind = FS_FIELD_STR;
   f.v.str.ptr = p;
@@ -93,7 +100,7 @@ static inline fs_field fs_field_str(const char *name, const char *p, uint64_t le
 }
 /** Unsigned integer field. Since 1.0. */
 static inline fs_field fs_field_u64(const char *name, uint64_t v) {
-  fs_field f = {0};
+  FS_FIELD_ZERO(f);
   f.name = name;
   f.kind = FS_FIELD_U64;
   f.v.u64 = v;
@@ -101,7 +108,7 @@ static inline fs_field fs_field_u64(const char *name, uint64_t v) {
 }
 /** Signed integer field. Since 1.0. */
 static inline fs_field fs_field_i64(const char *name, int64_t v) {
-  fs_field f = {0};
+  FS_FIELD_ZERO(f);
   f.name = name;
   f.kind = FS_FIELD_I64;
   f.v.i64 = v;
@@ -109,7 +116,7 @@ static inline fs_field fs_field_i64(const char *name, int64_t v) {
 }
 /** Boolean field. Since 1.0. */
 static inline fs_field fs_field_bool(const char *name, int v) {
-  fs_field f = {0};
+  FS_FIELD_ZERO(f);
   f.name = name;
   f.kind = FS_FIELD_BOOL;
   f.v.u64 = v ? 1u : 0u;
@@ -117,7 +124,7 @@ static inline fs_field fs_field_bool(const char *name, int v) {
 }
 /** Double field. Since 1.0. */
 static inline fs_field fs_field_f64(const char *name, double v) {
-  fs_field f = {0};
+  FS_FIELD_ZERO(f);
   f.name = name;
   f.kind = FS_FIELD_F64;
   f.v.f64 = v;
@@ -125,7 +132,7 @@ static inline fs_field fs_field_f64(const char *name, double v) {
 }
 /** List-of-strings field. Since 1.0. */
 static inline fs_field fs_field_str_list(const char *name, const fs_str *items, uint32_t n) {
-  fs_field f = {0};
+  FS_FIELD_ZERO(f);
   f.name = name;
   f.kind = FS_FIELD_STR_LIST;
   f.count = n;

@@ -50,15 +50,15 @@ typedef struct fs_host_api {
  * life of the parser instance. Size-prefixed. Since 1.0.
  */
 typedef struct fs_parser_env {
-  uint32_t struct_size;     /**< sizeof(fs_parser_env) as built by the host */
-  uint32_t initiator_is_a;  /**< 1 when the initiator is the key's A endpoint */
-  const fs_host_api *host;  /**< host services */
-  void *plugin_state;       /**< what the plugin's init stored, or NULL */
-  const fs_flow_key *key;   /**< the flow's key */
+  uint32_t struct_size;    /**< sizeof(fs_parser_env) as built by the host */
+  uint32_t initiator_is_a; /**< 1 when the initiator is the key's A endpoint */
+  const fs_host_api *host; /**< host services */
+  void *plugin_state;      /**< what the plugin's init stored, or NULL */
+  const fs_flow_key *key;  /**< the flow's key */
   /** Emits a message; the message and its fields are borrowed for the call. */
   void (*emit)(void *emit_ctx, const fs_message *msg);
-  void *emit_ctx;           /**< first argument of emit */
-  const char *options;      /**< "name=value,..." options for this protocol, or NULL */
+  void *emit_ctx;      /**< first argument of emit */
+  const char *options; /**< "name=value,..." options for this protocol, or NULL */
 } fs_parser_env;
 
 /** Parser of one TCP connection (both directions). Since 1.0. */

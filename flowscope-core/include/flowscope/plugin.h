@@ -43,22 +43,22 @@ typedef uint32_t (*fs_probe_fn)(const uint8_t *data, size_t len, uint32_t side);
 
 /** One protocol a plugin parses. Size-prefixed. Since 1.0. */
 typedef struct fs_protocol_desc {
-  uint32_t struct_size;  /**< sizeof(fs_protocol_desc) */
-  uint32_t transports;   /**< FS_TRANSPORT_* bits */
-  const char *name;      /**< protocol name, Zeek's service name ("http", "ssl", "dns") */
+  uint32_t struct_size;       /**< sizeof(fs_protocol_desc) */
+  uint32_t transports;        /**< FS_TRANSPORT_* bits */
+  const char *name;           /**< protocol name, Zeek's service name ("http", "ssl", "dns") */
   const fs_port_range *ports; /**< port hints, may be NULL */
-  uint32_t n_ports;      /**< entries in ports */
-  uint32_t probe_max_bytes; /**< bytes per side after which the probe gives up (<= 4096) */
-  fs_probe_fn probe;     /**< may be NULL: then only port hints select it */
+  uint32_t n_ports;           /**< entries in ports */
+  uint32_t probe_max_bytes;   /**< bytes per side after which the probe gives up (<= 4096) */
+  fs_probe_fn probe;          /**< may be NULL: then only port hints select it */
   const fs_session_parser_ops *session;   /**< TCP parser, or NULL */
   const fs_datagram_parser_ops *datagram; /**< UDP parser, or NULL */
 } fs_protocol_desc;
 
 /** What the host tells the entry point about itself. Since 1.0. */
 typedef struct fs_host_info {
-  uint32_t struct_size; /**< sizeof(fs_host_info) as built by the host */
-  uint16_t abi_major;   /**< host's FS_ABI_MAJOR */
-  uint16_t abi_minor;   /**< host's FS_ABI_MINOR */
+  uint32_t struct_size;  /**< sizeof(fs_host_info) as built by the host */
+  uint16_t abi_major;    /**< host's FS_ABI_MAJOR */
+  uint16_t abi_minor;    /**< host's FS_ABI_MINOR */
   const char *host_name; /**< e.g. "flowscope 0.1.0" */
 } fs_host_info;
 
@@ -67,19 +67,19 @@ typedef struct fs_host_info {
  * before anything else. Size-prefixed. Since 1.0.
  */
 typedef struct fs_plugin_desc {
-  uint32_t struct_size; /**< sizeof(fs_plugin_desc) as built by the plugin */
-  uint32_t magic;       /**< FS_PLUGIN_MAGIC */
-  uint16_t abi_major;   /**< FS_ABI_MAJOR the plugin was built against */
-  uint16_t abi_minor;   /**< FS_ABI_MINOR the plugin was built against */
-  uint32_t reserved0;   /**< zero */
-  const char *name;     /**< [a-z0-9_]+, equal to the file stem */
-  const char *version;  /**< plugin version string */
-  const char *description; /**< one line */
-  const char *license;  /**< SPDX licence identifier */
-  const char *url;      /**< origin URL, may be NULL */
+  uint32_t struct_size;                     /**< sizeof(fs_plugin_desc) as built by the plugin */
+  uint32_t magic;                           /**< FS_PLUGIN_MAGIC */
+  uint16_t abi_major;                       /**< FS_ABI_MAJOR the plugin was built against */
+  uint16_t abi_minor;                       /**< FS_ABI_MINOR the plugin was built against */
+  uint32_t reserved0;                       /**< zero */
+  const char *name;                         /**< [a-z0-9_]+, equal to the file stem */
+  const char *version;                      /**< plugin version string */
+  const char *description;                  /**< one line */
+  const char *license;                      /**< SPDX licence identifier */
+  const char *url;                          /**< origin URL, may be NULL */
   const fs_protocol_desc *const *protocols; /**< protocol entries */
-  uint32_t n_protocols; /**< entries in protocols */
-  uint32_t reserved1;   /**< zero */
+  uint32_t n_protocols;                     /**< entries in protocols */
+  uint32_t reserved1;                       /**< zero */
   /**
    * Optional: called once after validation. May store plugin-wide state
    * in *state. Returns 0, or non-zero with a reason in errbuf.
@@ -93,8 +93,8 @@ typedef struct fs_plugin_desc {
 typedef const fs_plugin_desc *(*fs_plugin_entry_fn)(const fs_host_info *host);
 
 /** Fills the frozen prefix of a descriptor initializer. Since 1.0. */
-#define FS_PLUGIN_DESC_PREFIX                                                          \
-  .struct_size = (uint32_t)sizeof(fs_plugin_desc), .magic = FS_PLUGIN_MAGIC,           \
+#define FS_PLUGIN_DESC_PREFIX                                                                      \
+  .struct_size = (uint32_t)sizeof(fs_plugin_desc), .magic = FS_PLUGIN_MAGIC,                       \
   .abi_major = FS_ABI_MAJOR, .abi_minor = FS_ABI_MINOR
 
 /** Visibility for the entry point (the only exported plugin symbol). Since 1.0. */
@@ -108,11 +108,11 @@ typedef const fs_plugin_desc *(*fs_plugin_entry_fn)(const fs_host_info *host);
  * Defines fs_plugin_entry returning the address of the static descriptor
  * @p desc. Use once per plugin. Since 1.0.
  */
-#define FS_PLUGIN_DEFINE(desc)                                                         \
-  FS_PLUGIN_EXPORT const fs_plugin_desc *fs_plugin_entry(const fs_host_info *host);    \
-  FS_PLUGIN_EXPORT const fs_plugin_desc *fs_plugin_entry(const fs_host_info *host) {   \
-    (void)host;                                                                        \
-    return &(desc);                                                                    \
+#define FS_PLUGIN_DEFINE(desc)                                                                     \
+  FS_PLUGIN_EXPORT const fs_plugin_desc *fs_plugin_entry(const fs_host_info *host);                \
+  FS_PLUGIN_EXPORT const fs_plugin_desc *fs_plugin_entry(const fs_host_info *host) {               \
+    (void)host;                                                                                    \
+    return &(desc);                                                                                \
   }
 
 FS_END_DECLS

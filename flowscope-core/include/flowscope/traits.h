@@ -19,13 +19,13 @@ FS_BEGIN_DECLS
 
 /** Encapsulation kinds, as bits in fs_extract_result.encap. Since 1.0. */
 typedef enum fs_encap {
-  FS_ENCAP_VLAN = 0x01,   /**< 802.1Q / QinQ tags */
-  FS_ENCAP_MPLS = 0x02,   /**< MPLS label stack */
-  FS_ENCAP_VXLAN = 0x04,  /**< VXLAN (UDP 4789) */
-  FS_ENCAP_GTPU = 0x08,   /**< GTP-U (UDP 2152) */
-  FS_ENCAP_GRE = 0x10,    /**< GRE (incl. ERSPAN, TEB) */
-  FS_ENCAP_IPIP = 0x20,   /**< IP-in-IP / IPv6-in-IPv4 */
-  FS_ENCAP_ERSPAN = 0x40  /**< ERSPAN I-III inside GRE */
+  FS_ENCAP_VLAN = 0x01,  /**< 802.1Q / QinQ tags */
+  FS_ENCAP_MPLS = 0x02,  /**< MPLS label stack */
+  FS_ENCAP_VXLAN = 0x04, /**< VXLAN (UDP 4789) */
+  FS_ENCAP_GTPU = 0x08,  /**< GTP-U (UDP 2152) */
+  FS_ENCAP_GRE = 0x10,   /**< GRE (incl. ERSPAN, TEB) */
+  FS_ENCAP_IPIP = 0x20,  /**< IP-in-IP / IPv6-in-IPv4 */
+  FS_ENCAP_ERSPAN = 0x40 /**< ERSPAN I-III inside GRE */
 } fs_encap;
 
 /** Why an extractor skipped a packet (positive return of extract). Since 1.0. */
@@ -52,28 +52,28 @@ typedef enum fs_skip_reason {
  * Since 1.0.
  */
 typedef struct fs_extract_result {
-  uint32_t struct_size;     /**< set by the caller */
-  uint32_t orientation;     /**< fs_orientation of this packet relative to key */
-  fs_flow_key key;          /**< the flow key */
-  uint32_t l4proto;         /**< IP protocol number of the innermost L4 */
-  uint32_t has_tcp;         /**< 1 when tcp is filled */
-  fs_tcp_info tcp;          /**< TCP header facts (payload_offset relative to `payload` base: see payload) */
-  const uint8_t *payload;   /**< L4 payload (TCP/UDP data), NULL if none */
-  uint32_t payload_len;     /**< captured payload bytes */
-  uint32_t ip_len;          /**< IP total length of the innermost IP packet (for *_ip_bytes) */
-  uint32_t ip_version;      /**< 4, 6, or 0 for non-IP keys */
-  uint32_t encap;           /**< FS_ENCAP_* bits of the outer layers passed */
-  uint32_t n_vlans;         /**< VLAN ids recorded in vlans[] */
+  uint32_t struct_size; /**< set by the caller */
+  uint32_t orientation; /**< fs_orientation of this packet relative to key */
+  fs_flow_key key;      /**< the flow key */
+  uint32_t l4proto;     /**< IP protocol number of the innermost L4 */
+  uint32_t has_tcp;     /**< 1 when tcp is filled */
+  fs_tcp_info tcp; /**< TCP header facts (payload_offset relative to `payload` base: see payload) */
+  const uint8_t *payload;       /**< L4 payload (TCP/UDP data), NULL if none */
+  uint32_t payload_len;         /**< captured payload bytes */
+  uint32_t ip_len;              /**< IP total length of the innermost IP packet (for *_ip_bytes) */
+  uint32_t ip_version;          /**< 4, 6, or 0 for non-IP keys */
+  uint32_t encap;               /**< FS_ENCAP_* bits of the outer layers passed */
+  uint32_t n_vlans;             /**< VLAN ids recorded in vlans[] */
   uint16_t vlans[FS_MAX_VLANS]; /**< VLAN ids, outermost first */
-  uint32_t tunnel_id;       /**< VNI / TEID / GRE key of the outermost tunnel, 0 if none */
-  uint32_t icmp_type_code;  /**< ICMP: type << 8 | code */
-  uint8_t tunnel_src[16];   /**< outer tunnel source address (network order) */
-  uint8_t tunnel_dst[16];   /**< outer tunnel destination address */
-  uint32_t tunnel_ip_version; /**< 4 or 6 when a tunnel was passed, else 0 */
-  uint32_t flow_label;      /**< IPv6 flow label of the innermost header */
-  const uint8_t *l3;        /**< innermost IP header */
-  uint32_t l3_len;          /**< captured bytes from l3 */
-  uint32_t reserved0;       /**< zero */
+  uint32_t tunnel_id;           /**< VNI / TEID / GRE key of the outermost tunnel, 0 if none */
+  uint32_t icmp_type_code;      /**< ICMP: type << 8 | code */
+  uint8_t tunnel_src[16];       /**< outer tunnel source address (network order) */
+  uint8_t tunnel_dst[16];       /**< outer tunnel destination address */
+  uint32_t tunnel_ip_version;   /**< 4 or 6 when a tunnel was passed, else 0 */
+  uint32_t flow_label;          /**< IPv6 flow label of the innermost header */
+  const uint8_t *l3;            /**< innermost IP header */
+  uint32_t l3_len;              /**< captured bytes from l3 */
+  uint32_t reserved0;           /**< zero */
 } fs_extract_result;
 
 /** An extractor: turns a packet into a key, orientation and L4 facts. Since 1.0. */
@@ -178,8 +178,8 @@ typedef struct fs_metrics_ops {
   void (*gauge_set)(void *self, const char *name, const fs_label *labels, uint32_t n_labels,
                     double value);
   /** Records one observation in a histogram. */
-  void (*histogram_record)(void *self, const char *name, const fs_label *labels,
-                           uint32_t n_labels, double value);
+  void (*histogram_record)(void *self, const char *name, const fs_label *labels, uint32_t n_labels,
+                           double value);
   /** One log line at @p level (fs_log_level). */
   void (*log)(void *self, uint32_t level, const char *msg);
 } fs_metrics_ops;

@@ -32,13 +32,13 @@ typedef struct fs_packet_view {
 
 /** Layer-4 protocol, valued as the IP protocol number. Since 1.0. */
 typedef enum fs_l4proto {
-  FS_L4_NONE = 0,     /**< no L4 (non-IP frame, or non-first fragment) */
-  FS_L4_ICMP = 1,     /**< ICMP for IPv4 */
-  FS_L4_TCP = 6,      /**< TCP */
-  FS_L4_UDP = 17,     /**< UDP */
-  FS_L4_ICMPV6 = 58,  /**< ICMPv6 */
-  FS_L4_SCTP = 132,   /**< SCTP */
-  FS_L4_OTHER = 255   /**< any other IP protocol (the number is in the key) */
+  FS_L4_NONE = 0,    /**< no L4 (non-IP frame, or non-first fragment) */
+  FS_L4_ICMP = 1,    /**< ICMP for IPv4 */
+  FS_L4_TCP = 6,     /**< TCP */
+  FS_L4_UDP = 17,    /**< UDP */
+  FS_L4_ICMPV6 = 58, /**< ICMPv6 */
+  FS_L4_SCTP = 132,  /**< SCTP */
+  FS_L4_OTHER = 255  /**< any other IP protocol (the number is in the key) */
 } fs_l4proto;
 
 /** TCP header flag bits as in the header byte 13. Since 1.0. */
@@ -60,13 +60,13 @@ typedef enum fs_l4proto {
 
 /** What the TCP header of one segment says. Since 1.0. */
 typedef struct fs_tcp_info {
-  uint32_t seq;            /**< sequence number (host order) */
-  uint32_t ack;            /**< acknowledgement number (host order) */
-  uint16_t window;         /**< raw window field (unscaled) */
-  uint8_t flags;           /**< FS_TCP_* bits */
-  uint8_t header_len;      /**< TCP header length in bytes, options included */
-  uint32_t payload_offset; /**< offset of the payload from the start of the frame */
-  uint32_t payload_len;    /**< payload bytes present in the capture */
+  uint32_t seq;              /**< sequence number (host order) */
+  uint32_t ack;              /**< acknowledgement number (host order) */
+  uint16_t window;           /**< raw window field (unscaled) */
+  uint8_t flags;             /**< FS_TCP_* bits */
+  uint8_t header_len;        /**< TCP header length in bytes, options included */
+  uint32_t payload_offset;   /**< offset of the payload from the start of the frame */
+  uint32_t payload_len;      /**< payload bytes present in the capture */
   uint32_t payload_wire_len; /**< payload bytes the IP header claims (>= payload_len) */
 } fs_tcp_info;
 

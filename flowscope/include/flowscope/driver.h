@@ -23,9 +23,9 @@ typedef struct fs_driver fs_driver;
 
 /** What a driver does beyond tracking. */
 typedef enum fs_driver_mode {
-  FS_DRIVE_FLOWS = 0,     /**< tracker + reassembly diagnostics, no parsers */
-  FS_DRIVE_SESSIONS = 1,  /**< + TCP session parsers and UDP datagram parsers from plugins */
-  FS_DRIVE_DATAGRAMS = 2  /**< + UDP datagram parsers only */
+  FS_DRIVE_FLOWS = 0,    /**< tracker + reassembly diagnostics, no parsers */
+  FS_DRIVE_SESSIONS = 1, /**< + TCP session parsers and UDP datagram parsers from plugins */
+  FS_DRIVE_DATAGRAMS = 2 /**< + UDP datagram parsers only */
 } fs_driver_mode;
 
 /** Force a protocol for a port (both directions). */
@@ -41,40 +41,41 @@ typedef struct fs_port_override {
 
 /** Driver configuration. Start from fs_driver_config_default(). */
 typedef struct fs_driver_config {
-  uint32_t struct_size;          /**< sizeof(fs_driver_config) */
-  uint32_t mode;                 /**< fs_driver_mode */
-  fs_extract_config extract;     /**< built-in extractor settings */
-  const fs_extractor *extractor; /**< optional custom extractor (borrowed) instead */
-  fs_tracker_config tracker;     /**< tracker settings (its sink is set by the driver) */
-  fs_reasm_config reasm;         /**< reassembly limits per stream */
-  uint64_t max_reasm_total;      /**< bytes held by all streams together (default 256 MiB) */
-  uint32_t anomalies;            /**< FS_ANOMALY_BIT()s to emit (default 0: none) */
-  uint32_t dedup;                /**< suppress duplicates (default 0) */
-  fs_time_ns dedup_window;       /**< dedup window (default 1 ms) */
-  const fs_registry *registry;   /**< plugins for SESSIONS/DATAGRAMS (borrowed) */
-  const char *const *protocols;  /**< NULL-terminated names to enable; NULL = all loaded */
+  uint32_t struct_size;              /**< sizeof(fs_driver_config) */
+  uint32_t mode;                     /**< fs_driver_mode */
+  fs_extract_config extract;         /**< built-in extractor settings */
+  const fs_extractor *extractor;     /**< optional custom extractor (borrowed) instead */
+  fs_tracker_config tracker;         /**< tracker settings (its sink is set by the driver) */
+  fs_reasm_config reasm;             /**< reassembly limits per stream */
+  uint64_t max_reasm_total;          /**< bytes held by all streams together (default 256 MiB) */
+  uint32_t anomalies;                /**< FS_ANOMALY_BIT()s to emit (default 0: none) */
+  uint32_t dedup;                    /**< suppress duplicates (default 0) */
+  fs_time_ns dedup_window;           /**< dedup window (default 1 ms) */
+  const fs_registry *registry;       /**< plugins for SESSIONS/DATAGRAMS (borrowed) */
+  const char *const *protocols;      /**< NULL-terminated names to enable; NULL = all loaded */
   const fs_port_override *overrides; /**< forced protocols per port */
-  uint32_t n_overrides;          /**< entries in overrides */
-  uint32_t reserved0;            /**< zero */
-  const char *parser_options;    /**< passed to parsers as fs_parser_env.options */
-  uint32_t split_feed;           /**< testing: hand parsers stream data in pieces of 1..split_feed bytes (0 = whole) */
-  uint32_t split_seed;           /**< seed of the piece sizes when split_feed is set */
-  fs_event_sink sink;            /**< event callback (push); ops NULL = pull mode */
+  uint32_t n_overrides;              /**< entries in overrides */
+  uint32_t reserved0;                /**< zero */
+  const char *parser_options;        /**< passed to parsers as fs_parser_env.options */
+  uint32_t split_feed; /**< testing: hand parsers stream data in pieces of 1..split_feed bytes (0 =
+                          whole) */
+  uint32_t split_seed; /**< seed of the piece sizes when split_feed is set */
+  fs_event_sink sink;  /**< event callback (push); ops NULL = pull mode */
 } fs_driver_config;
 
 /** Driver counters: every packet read is in a flow or skipped by a reason. */
 typedef struct fs_driver_counters {
-  uint32_t struct_size;      /**< sizeof(fs_driver_counters) */
-  uint32_t reserved0;        /**< zero */
-  uint64_t packets;          /**< packets fed */
-  uint64_t bytes;            /**< captured bytes fed */
-  uint64_t packets_in_flows; /**< packets accounted to a flow */
-  uint64_t skipped[32];      /**< packets skipped, by fs_skip_reason */
-  uint64_t messages;         /**< application messages emitted */
-  uint64_t parse_errors;     /**< parsers poisoned */
+  uint32_t struct_size;         /**< sizeof(fs_driver_counters) */
+  uint32_t reserved0;           /**< zero */
+  uint64_t packets;             /**< packets fed */
+  uint64_t bytes;               /**< captured bytes fed */
+  uint64_t packets_in_flows;    /**< packets accounted to a flow */
+  uint64_t skipped[32];         /**< packets skipped, by fs_skip_reason */
+  uint64_t messages;            /**< application messages emitted */
+  uint64_t parse_errors;        /**< parsers poisoned */
   uint64_t reasm_dropped_bytes; /**< bytes dropped by reassembly limits */
-  uint64_t detect_unclaimed; /**< flows no parser claimed */
-  uint64_t events_dropped;   /**< pull mode: events dropped because the queue was full */
+  uint64_t detect_unclaimed;    /**< flows no parser claimed */
+  uint64_t events_dropped;      /**< pull mode: events dropped because the queue was full */
 } fs_driver_counters;
 
 /** Fills @p cfg with defaults (all nested configs included). */
@@ -101,7 +102,8 @@ FS_API int fs_driver_next_event(fs_driver *d, fs_event *ev);
 /** Fills counters (extractor skips included). */
 FS_API void fs_driver_counters_get(const fs_driver *d, fs_driver_counters *out);
 
-/** The driver's tracker, for lookups and snapshots (stats include reassembly diagnostics only at end). */
+/** The driver's tracker, for lookups and snapshots (stats include reassembly diagnostics only at
+ * end). */
 FS_API fs_tracker *fs_driver_tracker(fs_driver *d);
 
 /** The driver's built-in extractor (for its counters), or the custom one. */

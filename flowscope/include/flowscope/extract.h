@@ -13,10 +13,10 @@ FS_BEGIN_DECLS
 
 /** Which key a built-in extractor makes. */
 typedef enum fs_extractor_kind {
-  FS_EXTRACT_FIVE_TUPLE = 0,       /**< bidirectional five-tuple (default) */
+  FS_EXTRACT_FIVE_TUPLE = 0,        /**< bidirectional five-tuple (default) */
   FS_EXTRACT_FIVE_TUPLE_UNIDIR = 1, /**< one flow per direction */
-  FS_EXTRACT_IP_PAIR = 2,          /**< bidirectional IP pair */
-  FS_EXTRACT_MAC_PAIR = 3          /**< bidirectional Ethernet MAC pair */
+  FS_EXTRACT_IP_PAIR = 2,           /**< bidirectional IP pair */
+  FS_EXTRACT_MAC_PAIR = 3           /**< bidirectional Ethernet MAC pair */
 } fs_extractor_kind;
 
 /** Encapsulation modes (fs_extract_config.encap_mode). */
@@ -53,18 +53,18 @@ typedef struct fs_extract_config {
 
 /** Counters of a built-in extractor: packets skipped by fs_skip_reason, and fragment details. */
 typedef struct fs_extract_counters {
-  uint32_t struct_size;       /**< sizeof(fs_extract_counters) */
+  uint32_t struct_size;            /**< sizeof(fs_extract_counters) */
   uint32_t last_unknown_link_type; /**< last unsupported DLT seen */
-  uint64_t packets;           /**< packets given to extract */
-  uint64_t extracted;         /**< packets that produced a key (fragments: the datagram) */
-  uint64_t skipped[32];       /**< indexed by fs_skip_reason */
-  uint64_t frag_fragments;    /**< fragments received */
-  uint64_t frag_reassembled;  /**< datagrams completed */
-  uint64_t frag_timeouts;     /**< datagrams expired incomplete */
-  uint64_t frag_overlaps;     /**< overlapping fragments rejected */
-  uint64_t frag_tiny;         /**< tiny fragments rejected */
-  uint64_t frag_oversize;     /**< datagrams over max_datagram_size */
-  uint64_t frag_limit;        /**< dropped for datagram/byte limits */
+  uint64_t packets;                /**< packets given to extract */
+  uint64_t extracted;              /**< packets that produced a key (fragments: the datagram) */
+  uint64_t skipped[32];            /**< indexed by fs_skip_reason */
+  uint64_t frag_fragments;         /**< fragments received */
+  uint64_t frag_reassembled;       /**< datagrams completed */
+  uint64_t frag_timeouts;          /**< datagrams expired incomplete */
+  uint64_t frag_overlaps;          /**< overlapping fragments rejected */
+  uint64_t frag_tiny;              /**< tiny fragments rejected */
+  uint64_t frag_oversize;          /**< datagrams over max_datagram_size */
+  uint64_t frag_limit;             /**< dropped for datagram/byte limits */
   uint64_t frag_fragments_dropped; /**< fragments discarded for any of the above reasons */
 } fs_extract_counters;
 

@@ -13,8 +13,9 @@ FS_BEGIN_DECLS
 
 /** What to do when buffered bytes would exceed the cap. */
 typedef enum fs_overflow_policy {
-  FS_OVERFLOW_SLIDING_WINDOW = 0, /**< drop the oldest held bytes; the parser sees a gap (default) */
-  FS_OVERFLOW_DROP_FLOW = 1       /**< poison: the driver ends the flow with buffer_overflow */
+  FS_OVERFLOW_SLIDING_WINDOW =
+      0,                    /**< drop the oldest held bytes; the parser sees a gap (default) */
+  FS_OVERFLOW_DROP_FLOW = 1 /**< poison: the driver ends the flow with buffer_overflow */
 } fs_overflow_policy;
 
 /** Reassembly limits. Start from fs_reasm_config_default(). */

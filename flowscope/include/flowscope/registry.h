@@ -26,12 +26,12 @@ typedef struct fs_registry fs_registry;
 
 /** A loaded plugin, as listed by the registry (borrowed from the registry). */
 typedef struct fs_plugin_info {
-  const char *name;             /**< plugin name */
-  const char *version;          /**< plugin version */
-  const char *description;      /**< one line */
-  const char *license;          /**< SPDX id */
-  const char *path;             /**< file it was loaded from */
-  const fs_plugin_desc *desc;   /**< the validated descriptor */
+  const char *name;           /**< plugin name */
+  const char *version;        /**< plugin version */
+  const char *description;    /**< one line */
+  const char *license;        /**< SPDX id */
+  const char *path;           /**< file it was loaded from */
+  const fs_plugin_desc *desc; /**< the validated descriptor */
 } fs_plugin_info;
 
 /** A file the registry did not load (borrowed from the registry). */
@@ -47,10 +47,12 @@ FS_API int fs_registry_create(fs_registry **out, uint32_t flags);
 /** Adds a directory to search, before the environment and system ones. */
 FS_API int fs_registry_add_dir(fs_registry *reg, const char *dir);
 
-/** Loads every plugin found on the search path; refusals are recorded, not fatal. Returns the number loaded. */
+/** Loads every plugin found on the search path; refusals are recorded, not fatal. Returns the
+ * number loaded. */
 FS_API int fs_registry_load_all(fs_registry *reg);
 
-/** Loads the plugin called @p name (file <dir>/<name>.so). FS_E_NOTFOUND with a message if absent. */
+/** Loads the plugin called @p name (file <dir>/<name>.so). FS_E_NOTFOUND with a message if absent.
+ */
 FS_API int fs_registry_load(fs_registry *reg, const char *name, char *errbuf);
 
 /** Loads one plugin file by path. Errors as fs_registry_load. */

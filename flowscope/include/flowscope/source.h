@@ -16,26 +16,26 @@ typedef struct fs_source fs_source;
 
 /** Options for opening a source. Size-prefixed; start from fs_source_config_default(). */
 typedef struct fs_source_config {
-  uint32_t struct_size;  /**< sizeof(fs_source_config) */
-  uint32_t snaplen;      /**< live: bytes per packet to capture (default 262144) */
-  uint32_t promisc;      /**< live: promiscuous mode (default 0) */
-  uint32_t immediate;    /**< live: immediate mode (default 1) */
-  uint32_t buffer_size;  /**< live: kernel buffer bytes (0 = libpcap default) */
-  uint32_t timeout_ms;   /**< live: read timeout, so the caller can tick (default 200) */
-  const char *filter;    /**< BPF filter expression, or NULL */
+  uint32_t struct_size; /**< sizeof(fs_source_config) */
+  uint32_t snaplen;     /**< live: bytes per packet to capture (default 262144) */
+  uint32_t promisc;     /**< live: promiscuous mode (default 0) */
+  uint32_t immediate;   /**< live: immediate mode (default 1) */
+  uint32_t buffer_size; /**< live: kernel buffer bytes (0 = libpcap default) */
+  uint32_t timeout_ms;  /**< live: read timeout, so the caller can tick (default 200) */
+  const char *filter;   /**< BPF filter expression, or NULL */
 } fs_source_config;
 
 /** Counters of a source. Size-prefixed. */
 typedef struct fs_source_stats {
-  uint32_t struct_size;    /**< sizeof(fs_source_stats) */
-  uint32_t live;           /**< 1 for an interface */
-  uint64_t packets;        /**< packets returned so far */
-  uint64_t bytes;          /**< captured bytes returned so far */
+  uint32_t struct_size;     /**< sizeof(fs_source_stats) */
+  uint32_t live;            /**< 1 for an interface */
+  uint64_t packets;         /**< packets returned so far */
+  uint64_t bytes;           /**< captured bytes returned so far */
   uint64_t kernel_received; /**< live: packets received by the filter (pcap_stats ps_recv) */
-  uint64_t kernel_dropped; /**< live: dropped for lack of buffer space (ps_drop) */
-  uint64_t iface_dropped;  /**< live: dropped by the interface/driver (ps_ifdrop) */
-  uint64_t file_size;      /**< offline regular file: its size, else 0 */
-  uint64_t file_offset;    /**< offline regular file: bytes consumed so far, else 0 */
+  uint64_t kernel_dropped;  /**< live: dropped for lack of buffer space (ps_drop) */
+  uint64_t iface_dropped;   /**< live: dropped by the interface/driver (ps_ifdrop) */
+  uint64_t file_size;       /**< offline regular file: its size, else 0 */
+  uint64_t file_offset;     /**< offline regular file: bytes consumed so far, else 0 */
 } fs_source_stats;
 
 /** Fills @p cfg with defaults. */

@@ -24,10 +24,10 @@ typedef struct fs_timeout_class {
 
 /** Protocol classes with their own timeouts. */
 typedef enum fs_timeout_proto {
-  FS_TIMEOUT_TCP = 0,   /**< TCP */
-  FS_TIMEOUT_UDP = 1,   /**< UDP */
-  FS_TIMEOUT_ICMP = 2,  /**< ICMP and ICMPv6 */
-  FS_TIMEOUT_OTHER = 3, /**< everything else (SCTP, GRE, non-IP keys, ...) */
+  FS_TIMEOUT_TCP = 0,        /**< TCP */
+  FS_TIMEOUT_UDP = 1,        /**< UDP */
+  FS_TIMEOUT_ICMP = 2,       /**< ICMP and ICMPv6 */
+  FS_TIMEOUT_OTHER = 3,      /**< everything else (SCTP, GRE, non-IP keys, ...) */
   FS_TIMEOUT_PROTO_COUNT = 4 /**< number of classes */
 } fs_timeout_proto;
 
@@ -41,46 +41,46 @@ typedef fs_time_ns (*fs_idle_timeout_fn)(void *ctx, const fs_flow_key *key, uint
 
 /** Tracker configuration. Start from fs_tracker_config_default(). */
 typedef struct fs_tracker_config {
-  uint32_t struct_size;        /**< sizeof(fs_tracker_config) */
-  uint32_t max_flows;          /**< table bound; LRU eviction beyond it (default 262144) */
+  uint32_t struct_size; /**< sizeof(fs_tracker_config) */
+  uint32_t max_flows;   /**< table bound; LRU eviction beyond it (default 262144) */
   fs_timeout_class timeouts[FS_TIMEOUT_PROTO_COUNT]; /**< idle timeouts (Suricata defaults) */
-  fs_idle_timeout_fn idle_timeout_fn; /**< optional per-key override */
-  void *idle_timeout_ctx;      /**< passed to idle_timeout_fn */
-  fs_time_ns tick;             /**< sweep interval (default 1 s) */
+  fs_idle_timeout_fn idle_timeout_fn;                /**< optional per-key override */
+  void *idle_timeout_ctx;                            /**< passed to idle_timeout_fn */
+  fs_time_ns tick;                                   /**< sweep interval (default 1 s) */
   uint32_t emit_packet_events; /**< emit FS_EV_PACKET per packet (default 0) */
   uint32_t monotonic;          /**< clamp time to the running maximum (default 0) */
-  uint64_t hash_seed;          /**< seed of the table hash (default: fixed per build; set random for live) */
-  fs_event_sink sink;          /**< where events go (ops may be NULL: no events) */
+  uint64_t hash_seed; /**< seed of the table hash (default: fixed per build; set random for live) */
+  fs_event_sink sink; /**< where events go (ops may be NULL: no events) */
   const fs_metrics_ops *metrics; /**< optional metrics/tracing hooks */
-  void *metrics_self;          /**< instance for metrics */
+  void *metrics_self;            /**< instance for metrics */
 } fs_tracker_config;
 
 /** What the tracker did with one packet. */
 typedef struct fs_track_result {
-  uint32_t struct_size;        /**< set by the caller */
-  uint32_t side;               /**< fs_side of the packet */
-  uint32_t is_new;             /**< 1 when this packet created the flow */
-  uint32_t state;              /**< fs_flow_state after the packet */
-  void **user;                 /**< per-flow host slot (NULL at start), valid until the flow ends */
-  const fs_flow_stats *stats;  /**< live stats, valid until the next tracker call */
-  const fs_flow_key *key;      /**< the flow's key, valid until the next tracker call */
-  uint64_t flow_id;            /**< the flow's id */
-  uint32_t ended;              /**< 1 when this packet ended the flow (FIN/RST close) */
-  uint32_t reserved0;          /**< zero */
+  uint32_t struct_size;       /**< set by the caller */
+  uint32_t side;              /**< fs_side of the packet */
+  uint32_t is_new;            /**< 1 when this packet created the flow */
+  uint32_t state;             /**< fs_flow_state after the packet */
+  void **user;                /**< per-flow host slot (NULL at start), valid until the flow ends */
+  const fs_flow_stats *stats; /**< live stats, valid until the next tracker call */
+  const fs_flow_key *key;     /**< the flow's key, valid until the next tracker call */
+  uint64_t flow_id;           /**< the flow's id */
+  uint32_t ended;             /**< 1 when this packet ended the flow (FIN/RST close) */
+  uint32_t reserved0;         /**< zero */
 } fs_track_result;
 
 /** Tracker counters. */
 typedef struct fs_tracker_counters {
-  uint32_t struct_size;     /**< sizeof(fs_tracker_counters) */
-  uint32_t reserved0;       /**< zero */
-  uint64_t packets;         /**< packets tracked */
-  uint64_t flows_created;   /**< flows started */
-  uint64_t flows_ended;     /**< flows ended, any reason */
+  uint32_t struct_size;         /**< sizeof(fs_tracker_counters) */
+  uint32_t reserved0;           /**< zero */
+  uint64_t packets;             /**< packets tracked */
+  uint64_t flows_created;       /**< flows started */
+  uint64_t flows_ended;         /**< flows ended, any reason */
   uint64_t ended_by_reason[16]; /**< indexed by fs_end_reason */
-  uint64_t flows_active;    /**< live flows now */
-  uint64_t flows_evicted;   /**< evicted at the bound */
-  uint64_t time_backwards;  /**< packets whose time went backwards */
-  uint64_t memory_bytes;    /**< bytes allocated by the tracker */
+  uint64_t flows_active;        /**< live flows now */
+  uint64_t flows_evicted;       /**< evicted at the bound */
+  uint64_t time_backwards;      /**< packets whose time went backwards */
+  uint64_t memory_bytes;        /**< bytes allocated by the tracker */
 } fs_tracker_counters;
 
 /** Fills @p cfg with defaults (timeouts as in docs/tracking.md). */
@@ -96,8 +96,8 @@ FS_API void fs_tracker_destroy(fs_tracker *t);
  * Accounts one extracted packet. Emits events to the configured sink.
  * @p res may be NULL. Returns 0 or a negative FS_E_*.
  */
-FS_API int fs_tracker_track(fs_tracker *t, const fs_packet_view *pkt,
-                            const fs_extract_result *ex, fs_track_result *res);
+FS_API int fs_tracker_track(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_result *ex,
+                            fs_track_result *res);
 
 /** Advances time to @p now: ends idle flows, emits tick anomalies. */
 FS_API int fs_tracker_advance(fs_tracker *t, fs_time_ns now);
