@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+/* Packet source over libpcap: offline files (pcap, pcap-ns, pcapng, "-" for
+ * standard input) read with nanosecond timestamps, and live interfaces. */
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "flowscope/source.h"
+
+struct fs_source {
+  pcap_t *p;
+  char *name; /* path or interface, for messages */
+  int live;
+  int link_type;
+  volatile int stop; /* set by fs_source_break */
+  int done;          /* sticky end: EOF or error already returned */
+  int last_rc;
+  uint64_t packets, bytes, file_size;
+  char err[FS_ERRBUF_SIZE];
+};
+
+void fs_source_config_default(fs_source_config *cfg) {
+  if (!cfg)
+    return;
+  memset(cfg, 0, sizeof *cfg);
+  cfg->struct_size = sizeof *cfg;
+  cfg->snaplen = 262144;
+  cfg->promisc = 0;
+  cfg->immediate = 1;
+  cfg->buffer_size = 0;
+  cfg->timeout_ms = 200;
+  cfg->filter = NULL;
+}
+
+static void set_err(char *errbuf, const char *fmt_name, const char *msg) {
+  if (errbuf)
+    snprintf(errbuf, FS_ERRBUF_SIZE, "%s: %s", fmt_name, msg);
+}
+
+/* Reads a config the caller may have built from an older, shorter struct. */
+static fs_source_config read_cfg(const fs_source_config *cfg) {
+  fs_source_config c;
+  fs_source_config_default(&c);
+  if (cfg) {
+    size_t n = cfg->struct_size < sizeof c ? cfg->struct_size : sizeof c;
+    memcpy(&c, cfg, n);
+    c.struct_size = sizeof c;
+  }
+  return c;
+}
+
+static int apply_filter(fs_source *s, const char *filter, char *errbuf) {
+  if (!filter || !*filter)
+    return 0;
+  struct bpf_program prog;
+  if (pcap_compile(s->p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+    if (errbuf)
+      snprintf(errbuf, FS_ERRBUF_SIZE, "%s: filter \"%s\": %s", s->name, filter, pcap_geterr(s->p));
+    return FS_E_FILTER;
+  }
+  int rc = pcap_setfilter(s->p, &prog);
+  pcap_freecode(&prog);
+  if (rc != 0) {
+    if (errbuf)
+      snprintf(errbuf, FS_ERRBUF_SIZE, "%s: filter \"%s\": %s", s->name, filter, pcap_geterr(s->p));
+    return FS_E_FILTER;
+  }
+  return 0;
+}
+
+static fs_source *new_source(const char *name) {
+  fs_source *s = calloc(1, sizeof *s);
+  if (!s)
+    return NULL;
+  s->name = strdup(name);
+  if (!s->name) {
+    free(s);
+    return NULL;
+  }
+  return s;
+}
+
+void fs_source_close(fs_source *src) {
+  if (!src)
+    return;
+  if (src->p)
+    pcap_close(src->p);
+  free(src->name);
+  free(src);
+}
+
+int fs_source_open_file(fs_source **out, const char *path, const fs_source_config *cfg,
+                        char *errbuf) {
+  if (errbuf)
+    errbuf[0] = '\0';
+  if (!out || !path) {
+    set_err(errbuf, "source", "no path given");
+    return FS_E_INVAL;
+  }
+  *out = NULL;
+  fs_source_config c = read_cfg(cfg);
+  uint64_t size = 0;
+  if (strcmp(path, "-") != 0) {
+    /* libpcap folds every open failure into one message; stat first so the
+     * caller gets a precise code. */
+    struct stat st;
+    if (stat(path, &st) != 0) {
+      int e = errno;
+      set_err(errbuf, path, strerror(e));
+      return e == ENOENT || e == ENOTDIR ? FS_E_NOTFOUND : (e == EACCES ? FS_E_PERM : FS_E_IO);
+    }
+    if (S_ISDIR(st.st_mode)) {
+      set_err(errbuf, path, "is a directory, not a capture file");
+      return FS_E_FORMAT;
+    }
+    if (S_ISREG(st.st_mode))
+      size = (uint64_t)st.st_size;
+  }
+  fs_source *s = new_source(path);
+  if (!s)
+    return FS_E_NOMEM;
+  char pe[PCAP_ERRBUF_SIZE] = "";
+  s->p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, pe);
+  if (!s->p) {
+    set_err(errbuf, path, pe);
+    fs_source_close(s);
+    /* Permission problems surface here when stat succeeded but open failed. */
+    if (strstr(pe, "ermission denied"))
+      return FS_E_PERM;
+    if (strstr(pe, "truncated"))
+      return FS_E_TRUNCATED;
+    return FS_E_FORMAT;
+  }
+  s->file_size = size;
+  s->link_type = pcap_datalink(s->p);
+  int rc = apply_filter(s, c.filter, errbuf);
+  if (rc) {
+    fs_source_close(s);
+    return rc;
+  }
+  *out = s;
+  return 0;
+}
+
+int fs_source_open_live(fs_source **out, const char *iface, const fs_source_config *cfg,
+                        char *errbuf) {
+  if (errbuf)
+    errbuf[0] = '\0';
+  if (!out || !iface) {
+    set_err(errbuf, "source", "no interface given");
+    return FS_E_INVAL;
+  }
+  *out = NULL;
+  fs_source_config c = read_cfg(cfg);
+  fs_source *s = new_source(iface);
+  if (!s)
+    return FS_E_NOMEM;
+  s->live = 1;
+  char pe[PCAP_ERRBUF_SIZE] = "";
+  s->p = pcap_create(iface, pe);
+  if (!s->p) {
+    set_err(errbuf, iface, pe);
+    fs_source_close(s);
+    return FS_E_IO;
+  }
+  pcap_set_snaplen(s->p, (int)(c.snaplen ? c.snaplen : 262144));
+  pcap_set_promisc(s->p, c.promisc ? 1 : 0);
+  pcap_set_immediate_mode(s->p, c.immediate ? 1 : 0);
+  if (c.buffer_size)
+    pcap_set_buffer_size(s->p, (int)c.buffer_size);
+  pcap_set_timeout(s->p, (int)c.timeout_ms);
+  pcap_set_tstamp_precision(s->p, PCAP_TSTAMP_PRECISION_NANO); /* best effort */
+  int a = pcap_activate(s->p);
+  if (a < 0) {
+    const char *msg = pcap_geterr(s->p);
+    if (!msg || !*msg)
+      msg = pcap_statustostr(a);
+    set_err(errbuf, iface, msg);
+    int rc = FS_E_IO;
+    if (a == PCAP_ERROR_PERM_DENIED || a == PCAP_ERROR_PROMISC_PERM_DENIED)
+      rc = FS_E_PERM;
+    else if (a == PCAP_ERROR_NO_SUCH_DEVICE)
+      rc = FS_E_NOTFOUND;
+    fs_source_close(s);
+    return rc;
+  }
+  s->link_type = pcap_datalink(s->p);
+  int rc = apply_filter(s, c.filter, errbuf);
+  if (rc) {
+    fs_source_close(s);
+    return rc;
+  }
+  *out = s;
+  return 0;
+}
+
+int fs_source_next(fs_source *src, fs_packet_view *pkt) {
+  if (!src || !pkt)
+    return FS_E_INVAL;
+  if (src->done)
+    return src->last_rc;
+  if (src->stop) {
+    src->done = 1;
+    return src->last_rc = FS_E_EOF;
+  }
+  struct pcap_pkthdr *h;
+  const u_char *d;
+  int r = pcap_next_ex(src->p, &h, &d);
+  if (r == 1) {
+    pkt->struct_size = sizeof *pkt;
+    pkt->link_type = (uint32_t)src->link_type;
+    pkt->data = d;
+    pkt->caplen = h->caplen;
+    pkt->wirelen = h->len < h->caplen ? h->caplen : h->len;
+    /* Offline files are opened with nanosecond precision, so tv_usec holds ns. */
+    uint64_t frac = (uint64_t)h->ts.tv_usec;
+    if (src->live && pcap_get_tstamp_precision(src->p) != PCAP_TSTAMP_PRECISION_NANO)
+      frac *= 1000;
+    pkt->ts = (uint64_t)h->ts.tv_sec * FS_NS_PER_SEC + frac;
+    pkt->ifindex = 0;
+    pkt->reserved0 = 0;
+    src->packets++;
+    src->bytes += h->caplen;
+    return 1;
+  }
+  if (r == 0)
+    return 0; /* live read timeout */
+  src->done = 1;
+  if (r == PCAP_ERROR_BREAK) /* end of file, or pcap_breakloop */
+    return src->last_rc = FS_E_EOF;
+  const char *msg = pcap_geterr(src->p);
+  snprintf(src->err, sizeof src->err, "%s: %s", src->name, msg ? msg : "read error");
+  /* libpcap reports a record cut short by the end of the file as
+   * "truncated dump file; tried to read ..." (pcap) or "truncated pcapng
+   * dump file ..." (pcapng). Everything before it was already returned. */
+  if (msg && strstr(msg, "truncated"))
+    return src->last_rc = FS_E_TRUNCATED;
+  return src->last_rc = FS_E_IO;
+}
+
+const char *fs_source_error(const fs_source *src) { return src ? src->err : ""; }
+
+int fs_source_get_stats(fs_source *src, fs_source_stats *out) {
+  if (!src || !out)
+    return FS_E_INVAL;
+  fs_source_stats st;
+  memset(&st, 0, sizeof st);
+  st.struct_size = sizeof st;
+  st.live = (uint32_t)src->live;
+  st.packets = src->packets;
+  st.bytes = src->bytes;
+  if (src->live) {
+    struct pcap_stat ps;
+    if (pcap_stats(src->p, &ps) == 0) {
+      st.kernel_received = ps.ps_recv;
+      st.kernel_dropped = ps.ps_drop;
+      st.iface_dropped = ps.ps_ifdrop;
+    }
+  } else if (src->file_size) {
+    st.file_size = src->file_size;
+    FILE *f = pcap_file(src->p);
+    long off = f ? ftell(f) : -1;
+    st.file_offset = off > 0 ? (uint64_t)off : 0;
+  }
+  size_t n = out->struct_size && out->struct_size < sizeof st ? out->struct_size : sizeof st;
+  memcpy(out, &st, n);
+  out->struct_size = (uint32_t)n;
+  return 0;
+}
+
+int fs_source_link_type(const fs_source *src) { return src ? src->link_type : FS_E_INVAL; }
+
+void fs_source_break(fs_source *src) {
+  if (!src)
+    return;
+  src->stop = 1;
+  if (src->p)
+    pcap_breakloop(src->p);
+}
