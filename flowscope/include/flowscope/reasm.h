@@ -32,9 +32,10 @@ typedef struct fs_reasm_config {
 FS_API void fs_reasm_config_default(fs_reasm_config *cfg);
 
 /**
- * Creates a reassembler for one stream delivering to @p sink. With
- * @p have_isn the stream starts at @p isn (the SYN's sequence number + 1);
- * otherwise it starts at the first segment seen (mid-stream pickup).
+ * Creates a reassembler for one stream delivering to @p sink. The stream
+ * starts at the SYN passed to segment() (its sequence number + 1), or at the
+ * first segment carrying data or FIN (mid-stream pickup). @p cfg may be NULL
+ * (defaults). Policy and counters: docs/reassembly.md.
  */
 FS_API int fs_reasm_create(fs_reassembler *out, const fs_reasm_config *cfg,
                            const fs_stream_sink *sink, char *errbuf);
