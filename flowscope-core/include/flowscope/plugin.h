@@ -89,6 +89,25 @@ typedef struct fs_plugin_desc {
   void (*fini)(void *state);
 } fs_plugin_desc;
 
+/** Bytes of the frozen descriptor prefix (struct_size, magic, abi_major, abi_minor). Since 1.0. */
+#define FS_PLUGIN_DESC_PREFIX_SIZE ((uint32_t)12)
+/** Smallest struct_size of a 1.x descriptor: the 1.0 layout, through fini. Since 1.0. */
+#define FS_PLUGIN_DESC_SIZE_1_0                                                                    \
+  ((uint32_t)(offsetof(fs_plugin_desc, fini) + sizeof(void (*)(void *))))
+/** Smallest struct_size of a 1.x protocol entry: the 1.0 layout. Since 1.0. */
+#define FS_PROTOCOL_DESC_SIZE_1_0                                                                  \
+  ((uint32_t)(offsetof(fs_protocol_desc, datagram) + sizeof(const void *)))
+/** Smallest struct_size of 1.x session parser ops: the 1.0 layout. Since 1.0. */
+#define FS_SESSION_OPS_SIZE_1_0                                                                    \
+  ((uint32_t)(offsetof(fs_session_parser_ops, destroy) + sizeof(void (*)(void *))))
+/** Smallest struct_size of 1.x datagram parser ops: the 1.0 layout. Since 1.0. */
+#define FS_DATAGRAM_OPS_SIZE_1_0                                                                   \
+  ((uint32_t)(offsetof(fs_datagram_parser_ops, destroy) + sizeof(void (*)(void *))))
+/** Largest probe_max_bytes a protocol entry may declare. Since 1.0. */
+#define FS_PROBE_MAX_BYTES_LIMIT 4096u
+/** Longest plugin or protocol name, in bytes. Since 1.0. */
+#define FS_PLUGIN_NAME_MAX 64u
+
 /** Type of the plugin entry point. Since 1.0. */
 typedef const fs_plugin_desc *(*fs_plugin_entry_fn)(const fs_host_info *host);
 
@@ -114,6 +133,25 @@ typedef const fs_plugin_desc *(*fs_plugin_entry_fn)(const fs_host_info *host);
     (void)host;                                                                                    \
     return &(desc);                                                                                \
   }
+
+/**
+ * Checks a descriptor the way a host must before running any plugin code
+ * beyond the entry: the frozen prefix first (struct_size covers the prefix,
+ * magic, ABI major equal to the host's, minor not newer), then struct_size
+ * covers the 1.0 descriptor, then the fields (non-NULL strings, name in
+ * [a-z0-9_] and equal to the stem of @p path, protocol entries with valid
+ * sizes, names, transports, parser ops and port ranges, no protocol name
+ * twice). Reads nothing of @p desc beyond what struct_size and the 1.0
+ * layout allow.
+ *
+ * @p host gives the ABI the host provides; NULL means this core's own.
+ * @p path is the file the descriptor came from (NULL: no stem check).
+ * On refusal writes "<path>: <reason>; <remedy>" into @p errbuf (when not
+ * NULL) and returns FS_E_ABI for a version mismatch or FS_E_PLUGIN for a
+ * bad descriptor; returns 0 when the descriptor is acceptable. Since 1.0.
+ */
+FS_API int fs_plugin_desc_validate(const fs_plugin_desc *desc, const fs_host_info *host,
+                                   const char *path, char *errbuf, size_t errbuf_len);
 
 FS_END_DECLS
 
