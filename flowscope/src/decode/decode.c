@@ -1,0 +1,685 @@
+/* SPDX-License-Identifier: MIT */
+/* The decoder's walk: link layer -> ethertype chain (VLAN, MPLS, PPPoE) ->
+ * IPv4/IPv6 (+extension headers) -> L4, entering tunnels (IP-in-IP, GRE,
+ * ERSPAN, VXLAN, GTP-U) when the options allow. Every read is bounds-checked
+ * against the bytes left in the capture; nested layers are bounded by
+ * opts->max_depth. */
+#include <string.h>
+
+#include "decode/decode.h"
+
+/* Link types (DLT_* as libpcap reports them, plus LINKTYPE_* aliases). */
+enum {
+  DLT_NULL_ = 0,
+  DLT_EN10MB_ = 1,
+  DLT_PPP_ = 9,
+  DLT_RAW_ = 12,
+  DLT_RAW_OPENBSD_ = 14,
+  DLT_PPP_SERIAL_ = 50,
+  DLT_PPP_ETHER_ = 51,
+  LINKTYPE_RAW_ = 101,
+  DLT_LOOP_ = 108,
+  DLT_LINUX_SLL_ = 113,
+  LINKTYPE_IPV4_ = 228,
+  LINKTYPE_IPV6_ = 229,
+  DLT_NFLOG_ = 239,
+  DLT_LINUX_SLL2_ = 276
+};
+
+enum { IPPROTO_IPIP_ = 4, IPPROTO_IPV6_ = 41, IPPROTO_GRE_ = 47 };
+
+typedef struct walk {
+  const fsi_decode_opts *o;
+  fsi_decoded *d;
+  const uint8_t *base;
+} walk;
+
+static uint32_t ethertype(walk *w, uint16_t type, const uint8_t *p, uint32_t len);
+static uint32_t ethernet(walk *w, const uint8_t *p, uint32_t len);
+static uint32_t ip_any(walk *w, const uint8_t *p, uint32_t len, uint32_t want_version);
+
+static int allowed(const walk *w, uint32_t bit) { return (w->o->layers & bit) != 0; }
+
+static int deeper(walk *w) { return ++w->d->depth > w->o->max_depth; }
+
+/* Records the endpoints of the outermost tunnel, once. */
+static void enter_tunnel(walk *w, uint32_t bit, uint32_t id, int has_id) {
+  fsi_decoded *d = w->d;
+  if (!d->tunnel_ip_version) {
+    d->tunnel_ip_version = d->ip_version;
+    memcpy(d->tunnel_src, d->src, d->ip_version == 4 ? 4 : 16);
+    memcpy(d->tunnel_dst, d->dst, d->ip_version == 4 ? 4 : 16);
+  }
+  if (has_id && !(d->encap & (FS_ENCAP_VXLAN | FS_ENCAP_GTPU | FS_ENCAP_GRE)))
+    d->tunnel_id = id;
+  d->encap |= bit;
+}
+
+/* ---- L4 ---------------------------------------------------------------- */
+
+static uint32_t l4_tcp(walk *w, const uint8_t *p, uint32_t cap, uint32_t wire) {
+  fsi_decoded *d = w->d;
+  if (cap < 20)
+    return FS_SKIP_TRUNCATED;
+  uint32_t hl = (uint32_t)(p[12] >> 4) * 4;
+  if (hl < 20 || wire < hl)
+    return FS_SKIP_MALFORMED;
+  if (cap < hl)
+    return FS_SKIP_TRUNCATED;
+  d->sport = fsi_be16(p);
+  d->dport = fsi_be16(p + 2);
+  d->has_ports = 1;
+  d->has_tcp = 1;
+  d->tcp.seq = fsi_be32(p + 4);
+  d->tcp.ack = fsi_be32(p + 8);
+  d->tcp.flags = p[13];
+  d->tcp.window = fsi_be16(p + 14);
+  d->tcp.header_len = (uint8_t)hl;
+  d->tcp.payload_offset = (uint32_t)(p + hl - w->base);
+  d->tcp.payload_len = cap - hl;
+  d->tcp.payload_wire_len = wire - hl;
+  d->payload = p + hl;
+  d->payload_len = cap - hl;
+  return 0;
+}
+
+static uint32_t l4_sctp(walk *w, const uint8_t *p, uint32_t cap) {
+  if (cap < 12) /* common header: ports, verification tag, checksum */
+    return FS_SKIP_TRUNCATED;
+  w->d->sport = fsi_be16(p);
+  w->d->dport = fsi_be16(p + 2);
+  w->d->has_ports = 1;
+  w->d->payload = p + 12;
+  w->d->payload_len = cap - 12;
+  return 0;
+}
+
+static uint32_t l4_icmp(walk *w, const uint8_t *p, uint32_t cap) {
+  if (cap < 4) /* type, code, checksum */
+    return FS_SKIP_TRUNCATED;
+  w->d->icmp_type_code = (uint32_t)(p[0] << 8 | p[1]);
+  w->d->payload = cap >= 8 ? p + 8 : NULL;
+  w->d->payload_len = cap >= 8 ? cap - 8 : 0;
+  return 0;
+}
+
+/* GTP-U (3GPP TS 29.281): flags, type, length, TEID, then optional
+ * sequence/N-PDU/next-extension and a chain of extension headers. Returns
+ * 0 with *inner set for a G-PDU carrying IP; 0 with *inner NULL when the
+ * message carries no user packet (echo, error indication, empty G-PDU). */
+static uint32_t gtpu(walk *w, const uint8_t *p, uint32_t cap, const uint8_t **inner,
+                     uint32_t *inner_len, uint32_t *teid) {
+  *inner = NULL;
+  if (cap < 8)
+    return 0;
+  uint8_t flags = p[0];
+  if ((flags >> 5) != 1 || !(flags & 0x10) || p[1] != 0xff)
+    return 0;                      /* not GTPv1 G-PDU: a plain UDP packet */
+  uint32_t glen = fsi_be16(p + 2); /* bytes after the 8-byte mandatory header */
+  *teid = fsi_be32(p + 4);
+  uint32_t off = 8;
+  if (flags & 0x07) {
+    if (cap < 12)
+      return FS_SKIP_TRUNCATED;
+    uint8_t next = p[11];
+    off = 12;
+    while (next != 0) {
+      if (deeper(w))
+        return FS_SKIP_TOO_DEEP;
+      if (cap < off + 1)
+        return FS_SKIP_TRUNCATED;
+      uint32_t elen = (uint32_t)p[off] * 4;
+      if (elen == 0)
+        return FS_SKIP_MALFORMED;
+      if (cap < off + elen)
+        return FS_SKIP_TRUNCATED;
+      next = p[off + elen - 1];
+      off += elen;
+    }
+  }
+  if (glen + 8 < off)
+    return FS_SKIP_MALFORMED;
+  uint32_t end = glen + 8 < cap ? glen + 8 : cap;
+  if (end <= off)
+    return 0; /* no user packet */
+  *inner = p + off;
+  *inner_len = end - off;
+  return 0;
+}
+
+static uint32_t l4_udp(walk *w, const uint8_t *p, uint32_t cap, uint32_t wire) {
+  fsi_decoded *d = w->d;
+  if (cap < 8)
+    return FS_SKIP_TRUNCATED;
+  if (wire < 8)
+    return FS_SKIP_MALFORMED;
+  d->sport = fsi_be16(p);
+  d->dport = fsi_be16(p + 2);
+  d->has_ports = 1;
+  uint32_t ulen = fsi_be16(p + 4);
+  /* Trust the UDP length when it is consistent with IP's (trims padding). */
+  uint32_t plen = (ulen >= 8 && ulen <= wire) ? ulen - 8 : wire - 8;
+  uint32_t pcap = cap - 8 < plen ? cap - 8 : plen;
+  d->payload = p + 8;
+  d->payload_len = pcap;
+  const uint8_t *pl = p + 8;
+  if (d->dport == 4789 && allowed(w, FS_ENCAP_VXLAN) && pcap >= 8 && (pl[0] & 0x08)) {
+    /* VXLAN (RFC 7348): flags (I bit = VNI valid), reserved, VNI, reserved. */
+    if (deeper(w))
+      return FS_SKIP_TOO_DEEP;
+    enter_tunnel(w, FS_ENCAP_VXLAN, fsi_be32(pl + 4) >> 8, 1);
+    return ethernet(w, pl + 8, pcap - 8);
+  }
+  if ((d->dport == 2152 || d->sport == 2152) && allowed(w, FS_ENCAP_GTPU)) {
+    const uint8_t *in;
+    uint32_t in_len = 0, teid = 0;
+    uint32_t r = gtpu(w, pl, pcap, &in, &in_len, &teid);
+    if (r)
+      return r;
+    if (in && (in[0] >> 4 == 4 || in[0] >> 4 == 6)) {
+      if (deeper(w))
+        return FS_SKIP_TOO_DEEP;
+      enter_tunnel(w, FS_ENCAP_GTPU, teid, 1);
+      return ip_any(w, in, in_len, 0);
+    }
+  }
+  return 0;
+}
+
+/* ---- GRE (RFC 2784/2890, enhanced GRE of RFC 2637) and ERSPAN ---------- */
+
+static uint32_t ppp_proto(walk *w, uint16_t proto, const uint8_t *p, uint32_t len);
+
+static uint32_t gre(walk *w, const uint8_t *p, uint32_t cap) {
+  if (cap < 4)
+    return FS_SKIP_TRUNCATED;
+  uint16_t flags = fsi_be16(p);
+  uint16_t proto = fsi_be16(p + 2);
+  uint32_t ver = flags & 7u, off = 4, key = 0;
+  int has_key = 0;
+  if (ver == 0) {
+    if (flags & 0x4000) /* routing present (RFC 1701): not supported */
+      return FS_SKIP_UNSUPPORTED;
+    if (flags & 0x8000) /* checksum + reserved1 */
+      off += 4;
+    if (flags & 0x2000) {
+      if (cap < off + 4)
+        return FS_SKIP_TRUNCATED;
+      key = fsi_be32(p + off);
+      has_key = 1;
+      off += 4;
+    }
+    if (flags & 0x1000) /* sequence number */
+      off += 4;
+  } else if (ver == 1) {
+    /* Enhanced GRE (PPTP): key = payload length + call id, optional
+     * sequence and acknowledgement numbers. */
+    if (!(flags & 0x2000) || proto != FSI_ETH_PPP)
+      return FS_SKIP_MALFORMED;
+    off += 4;
+    if (flags & 0x1000)
+      off += 4;
+    if (flags & 0x0080)
+      off += 4;
+  } else {
+    return FS_SKIP_UNSUPPORTED;
+  }
+  if (cap < off)
+    return FS_SKIP_TRUNCATED;
+  if (deeper(w))
+    return FS_SKIP_TOO_DEEP;
+  const uint8_t *in = p + off;
+  uint32_t in_len = cap - off;
+  enter_tunnel(w, FS_ENCAP_GRE, key, has_key);
+  switch (proto) {
+  case FSI_ETH_TEB: return ethernet(w, in, in_len);
+  case FSI_ETH_ERSPAN2:
+    w->d->encap |= FS_ENCAP_ERSPAN;
+    if (!(flags & 0x1000)) /* type I: no ERSPAN header, no sequence number */
+      return ethernet(w, in, in_len);
+    if (in_len < 8) /* type II: 8-byte header */
+      return FS_SKIP_TRUNCATED;
+    return ethernet(w, in + 8, in_len - 8);
+  case FSI_ETH_ERSPAN3: {
+    w->d->encap |= FS_ENCAP_ERSPAN;
+    if (in_len < 12) /* type III: 12-byte header, O bit adds an 8-byte sub-header */
+      return FS_SKIP_TRUNCATED;
+    uint32_t h = (in[11] & 0x01) ? 20 : 12;
+    if (in_len < h)
+      return FS_SKIP_TRUNCATED;
+    return ethernet(w, in + h, in_len - h);
+  }
+  case FSI_ETH_PPP: {
+    /* PPP: optional address/control (ff 03), then a 1- or 2-byte protocol. */
+    if (in_len >= 2 && in[0] == 0xff && in[1] == 0x03)
+      in += 2, in_len -= 2;
+    if (in_len < 1)
+      return FS_SKIP_TRUNCATED;
+    if (in[0] & 1)
+      return ppp_proto(w, in[0], in + 1, in_len - 1);
+    if (in_len < 2)
+      return FS_SKIP_TRUNCATED;
+    return ppp_proto(w, fsi_be16(in), in + 2, in_len - 2);
+  }
+  default: return ethertype(w, proto, in, in_len);
+  }
+}
+
+/* ---- IP ---------------------------------------------------------------- */
+
+static uint32_t ip_payload(walk *w, uint8_t proto, const uint8_t *p, uint32_t cap, uint32_t wire);
+
+static int is_v6_ext(uint8_t nh) {
+  return nh == 0 || nh == 43 || nh == 60 || nh == 44 || nh == 51 || nh == 135;
+}
+
+/* Walks IPv6 extension headers from *nh at *p. Stops at the first
+ * upper-layer header or at a fragment header (left in *nh). */
+static uint32_t v6_ext(walk *w, uint8_t *nh, const uint8_t **p, uint32_t *cap, uint32_t *wire) {
+  while (*nh != 44 && is_v6_ext(*nh)) {
+    if (deeper(w))
+      return FS_SKIP_TOO_DEEP;
+    if (*cap < 2)
+      return FS_SKIP_TRUNCATED;
+    uint32_t len = *nh == 51 ? ((uint32_t)(*p)[1] + 2) * 4 : ((uint32_t)(*p)[1] + 1) * 8;
+    if (*wire < len)
+      return FS_SKIP_MALFORMED;
+    if (*cap < len)
+      return FS_SKIP_TRUNCATED;
+    *nh = (*p)[0];
+    *p += len;
+    *cap -= len;
+    *wire -= len;
+  }
+  return 0;
+}
+
+static uint32_t first_fragment_l4(walk *w, const uint8_t *p, uint32_t cap) {
+  /* Ports of a first fragment, for callers that do not reassemble. The
+   * L4 length is unknown here, so the captured length stands in. */
+  fsi_decoded *d = w->d;
+  switch (d->proto) {
+  case FS_L4_TCP:
+  case FS_L4_UDP:
+  case FS_L4_SCTP:
+    if (cap >= 4) {
+      d->l4 = p;
+      d->l4_cap = cap;
+      d->sport = fsi_be16(p);
+      d->dport = fsi_be16(p + 2);
+      d->has_ports = 1;
+    }
+    break;
+  case FS_L4_ICMP:
+  case FS_L4_ICMPV6:
+    if (cap >= 2) {
+      d->l4 = p;
+      d->l4_cap = cap;
+      d->icmp_type_code = (uint32_t)(p[0] << 8 | p[1]);
+    }
+    break;
+  default: break;
+  }
+  return FS_SKIP_FRAGMENT;
+}
+
+/* A new IP layer starts: forget the L4 facts of any outer layer. */
+static void reset_l4(fsi_decoded *d) {
+  d->l4 = NULL;
+  d->l4_cap = d->l4_wire = 0;
+  d->sport = d->dport = 0;
+  d->icmp_type_code = 0;
+  d->has_ports = d->has_tcp = 0;
+  memset(&d->tcp, 0, sizeof d->tcp);
+  d->payload = NULL;
+  d->payload_len = 0;
+  d->is_frag = d->more_frags = 0;
+  d->frag_id = d->frag_off = d->frag_cap = d->frag_wire = 0;
+  d->frag_data = NULL;
+}
+
+static uint32_t ipv4(walk *w, const uint8_t *p, uint32_t len) {
+  fsi_decoded *d = w->d;
+  reset_l4(d);
+  if (len < 20)
+    return FS_SKIP_TRUNCATED;
+  if (p[0] >> 4 != 4)
+    return FS_SKIP_MALFORMED;
+  uint32_t hl = (uint32_t)(p[0] & 0x0f) * 4;
+  if (hl < 20)
+    return FS_SKIP_MALFORMED;
+  if (len < hl)
+    return FS_SKIP_TRUNCATED;
+  uint32_t total = fsi_be16(p + 2);
+  if (total == 0)
+    total = len; /* segmentation offload on the capturing host: length unfilled */
+  if (total < hl)
+    return FS_SKIP_MALFORMED;
+  uint32_t cap = len < total ? len : total;
+  d->ip_version = 4;
+  d->l3 = p;
+  d->l3_cap = cap;
+  d->ip_len = total;
+  d->src = p + 12;
+  d->dst = p + 16;
+  d->flow_label = 0;
+  d->proto = p[9];
+  uint16_t fo = fsi_be16(p + 6);
+  if (fo & 0x3fff) {
+    d->is_frag = 1;
+    d->more_frags = (fo & 0x2000) != 0;
+    d->frag_off = (uint32_t)(fo & 0x1fff) * 8;
+    d->frag_id = fsi_be16(p + 4);
+    d->frag_data = p + hl;
+    d->frag_cap = cap - hl;
+    d->frag_wire = total - hl;
+    if (d->frag_off == 0)
+      return first_fragment_l4(w, p + hl, cap - hl);
+    return FS_SKIP_FRAGMENT;
+  }
+  d->is_frag = 0;
+  return ip_payload(w, d->proto, p + hl, cap - hl, total - hl);
+}
+
+static uint32_t ipv6(walk *w, const uint8_t *p, uint32_t len) {
+  fsi_decoded *d = w->d;
+  reset_l4(d);
+  if (len < 40)
+    return FS_SKIP_TRUNCATED;
+  if (p[0] >> 4 != 6)
+    return FS_SKIP_MALFORMED;
+  uint32_t total = 40 + (uint32_t)fsi_be16(p + 4);
+  if (total == 40 && p[6] == 0)
+    total = len; /* jumbogram (RFC 2675) or offload: length from the capture */
+  uint32_t cap = len < total ? len : total;
+  d->ip_version = 6;
+  d->l3 = p;
+  d->l3_cap = cap;
+  d->ip_len = total;
+  d->src = p + 8;
+  d->dst = p + 24;
+  d->flow_label = fsi_be32(p) & 0xfffffu;
+  d->is_frag = 0;
+  uint8_t nh = p[6];
+  const uint8_t *q = p + 40;
+  uint32_t qcap = cap - 40, qwire = total - 40;
+  uint32_t r = v6_ext(w, &nh, &q, &qcap, &qwire);
+  if (r)
+    return r;
+  if (nh == 44) {
+    if (qwire < 8)
+      return FS_SKIP_MALFORMED;
+    if (qcap < 8)
+      return FS_SKIP_TRUNCATED;
+    uint16_t fo = fsi_be16(q + 2);
+    uint8_t next = q[0];
+    d->frag_id = fsi_be32(q + 4);
+    q += 8, qcap -= 8, qwire -= 8;
+    if ((fo & 0xfff9) != 0) { /* offset or M set: a real fragment */
+      d->is_frag = 1;
+      d->proto = next;
+      d->more_frags = (fo & 1) != 0;
+      d->frag_off = fo & 0xfff8u;
+      d->frag_data = q;
+      d->frag_cap = qcap;
+      d->frag_wire = qwire;
+      if (d->frag_off == 0) {
+        /* Headers after the fragment header sit in the first fragment. */
+        uint8_t n2 = next;
+        const uint8_t *q2 = q;
+        uint32_t c2 = qcap, w2 = qwire;
+        if (v6_ext(w, &n2, &q2, &c2, &w2) == 0 && n2 != 44) {
+          uint8_t keep = d->proto;
+          d->proto = n2;
+          first_fragment_l4(w, q2, c2);
+          d->proto = keep;
+        }
+      }
+      return FS_SKIP_FRAGMENT;
+    }
+    /* Atomic fragment (RFC 6946): offset 0, M clear: not fragmented. */
+    nh = next;
+    r = v6_ext(w, &nh, &q, &qcap, &qwire);
+    if (r)
+      return r;
+    if (nh == 44)
+      return FS_SKIP_MALFORMED;
+  }
+  d->proto = nh;
+  return ip_payload(w, nh, q, qcap, qwire);
+}
+
+static uint32_t ip_any(walk *w, const uint8_t *p, uint32_t len, uint32_t want_version) {
+  if (len < 1)
+    return FS_SKIP_TRUNCATED;
+  uint32_t v = p[0] >> 4;
+  if (want_version && v != want_version)
+    return FS_SKIP_MALFORMED;
+  if (v == 4)
+    return ipv4(w, p, len);
+  if (v == 6)
+    return ipv6(w, p, len);
+  return want_version ? FS_SKIP_MALFORMED : FS_SKIP_NOT_IP;
+}
+
+static uint32_t ip_payload(walk *w, uint8_t proto, const uint8_t *p, uint32_t cap, uint32_t wire) {
+  fsi_decoded *d = w->d;
+  d->proto = proto;
+  d->l4 = p;
+  d->l4_cap = cap;
+  d->l4_wire = wire;
+  switch (proto) {
+  case FS_L4_TCP: return l4_tcp(w, p, cap, wire);
+  case FS_L4_UDP: return l4_udp(w, p, cap, wire);
+  case FS_L4_SCTP: return l4_sctp(w, p, cap);
+  case FS_L4_ICMP:
+  case FS_L4_ICMPV6: return l4_icmp(w, p, cap);
+  case IPPROTO_IPIP_:
+  case IPPROTO_IPV6_:
+    if (!allowed(w, FS_ENCAP_IPIP))
+      return 0;
+    if (deeper(w))
+      return FS_SKIP_TOO_DEEP;
+    enter_tunnel(w, FS_ENCAP_IPIP, 0, 0);
+    return ip_any(w, p, cap, proto == IPPROTO_IPIP_ ? 4 : 6);
+  case IPPROTO_GRE_:
+    if (!allowed(w, FS_ENCAP_GRE))
+      return 0;
+    return gre(w, p, cap);
+  default: return 0; /* another protocol: the flow is keyed on addresses and protocol */
+  }
+}
+
+/* ---- link layers and the ethertype chain -------------------------------- */
+
+static uint32_t mpls(walk *w, const uint8_t *p, uint32_t len) {
+  if (!allowed(w, FS_ENCAP_MPLS))
+    return FS_SKIP_UNSUPPORTED;
+  w->d->encap |= FS_ENCAP_MPLS;
+  for (;;) {
+    if (deeper(w))
+      return FS_SKIP_TOO_DEEP;
+    if (len < 4)
+      return FS_SKIP_TRUNCATED;
+    int bottom = (p[2] & 0x01) != 0;
+    p += 4, len -= 4;
+    if (bottom)
+      break;
+  }
+  if (len < 1)
+    return FS_SKIP_TRUNCATED;
+  /* No protocol field: guess from the first nibble, as routers do. 0 is
+   * the pseudowire control word (RFC 4448) before an Ethernet frame. */
+  uint32_t v = p[0] >> 4;
+  if (v == 4 || v == 6)
+    return ip_any(w, p, len, v);
+  if (v == 0) {
+    if (len < 4)
+      return FS_SKIP_TRUNCATED;
+    return ethernet(w, p + 4, len - 4);
+  }
+  return FS_SKIP_UNSUPPORTED;
+}
+
+static uint32_t ppp_proto(walk *w, uint16_t proto, const uint8_t *p, uint32_t len) {
+  switch (proto) {
+  case 0x0021: return ip_any(w, p, len, 4);
+  case 0x0057: return ip_any(w, p, len, 6);
+  case 0x0281:
+  case 0x0283: return mpls(w, p, len);
+  default: return FS_SKIP_NOT_IP;
+  }
+}
+
+/* PPPoE session header: ver/type, code, session id, length; then PPP protocol. */
+static uint32_t pppoe(walk *w, const uint8_t *p, uint32_t len) {
+  if (len < 8)
+    return FS_SKIP_TRUNCATED;
+  if (p[0] != 0x11 || p[1] != 0x00)
+    return FS_SKIP_MALFORMED;
+  return ppp_proto(w, fsi_be16(p + 6), p + 8, len - 8);
+}
+
+static uint32_t ethertype(walk *w, uint16_t type, const uint8_t *p, uint32_t len) {
+  fsi_decoded *d = w->d;
+  for (;;) {
+    switch (type) {
+    case FSI_ETH_IPV4: return ip_any(w, p, len, 4);
+    case FSI_ETH_IPV6: return ip_any(w, p, len, 6);
+    case FSI_ETH_VLAN:
+    case FSI_ETH_QINQ:
+    case FSI_ETH_QINQ_OLD:
+      if (!allowed(w, FS_ENCAP_VLAN))
+        return FS_SKIP_UNSUPPORTED;
+      if (deeper(w))
+        return FS_SKIP_TOO_DEEP;
+      if (len < 4)
+        return FS_SKIP_TRUNCATED;
+      if (d->n_vlans < FS_MAX_VLANS)
+        d->vlans[d->n_vlans++] = fsi_be16(p) & 0x0fff;
+      d->encap |= FS_ENCAP_VLAN;
+      type = fsi_be16(p + 2);
+      p += 4, len -= 4;
+      continue;
+    case FSI_ETH_MPLS:
+    case FSI_ETH_MPLS_MC: return mpls(w, p, len);
+    case FSI_ETH_PPPOE: return pppoe(w, p, len);
+    default: return FS_SKIP_NOT_IP; /* ARP, LLDP, 802.3 length field, ... */
+    }
+  }
+}
+
+static uint32_t ethernet(walk *w, const uint8_t *p, uint32_t len) {
+  if (len < 14)
+    return FS_SKIP_TRUNCATED;
+  if (!w->d->eth)
+    w->d->eth = p;
+  return ethertype(w, fsi_be16(p + 12), p + 14, len - 14);
+}
+
+/* BSD loopback: a 4-byte address family in the capturing host's order
+ * (DLT_NULL) or network order (DLT_LOOP). AF_INET6 differs by OS. */
+static uint32_t loopback(walk *w, const uint8_t *p, uint32_t len, int network_order) {
+  if (len < 4)
+    return FS_SKIP_TRUNCATED;
+  uint32_t fam = fsi_be32(p);
+  if (!network_order && !(p[0] == 0 && p[1] == 0))
+    fam = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+  if (fam == 2)
+    return ip_any(w, p + 4, len - 4, 4);
+  if (fam == 10 || fam == 24 || fam == 28 || fam == 30)
+    return ip_any(w, p + 4, len - 4, 6);
+  return FS_SKIP_NOT_IP;
+}
+
+/* PPP in HDLC-like framing (DLT_PPP, DLT_PPP_SERIAL). */
+static uint32_t ppp(walk *w, const uint8_t *p, uint32_t len) {
+  if (len >= 2 && p[0] == 0xff && p[1] == 0x03)
+    p += 2, len -= 2;
+  if (len < 1)
+    return FS_SKIP_TRUNCATED;
+  if (p[0] & 1) /* protocol field compressed to one byte */
+    return ppp_proto(w, p[0], p + 1, len - 1);
+  if (len < 2)
+    return FS_SKIP_TRUNCATED;
+  return ppp_proto(w, fsi_be16(p), p + 2, len - 2);
+}
+
+/* NFLOG: family, version, resource id, then TLVs (host-order length and
+ * type, length includes the 4-byte TLV header, padded to 4); type 9 is
+ * the packet payload. */
+static uint32_t nflog(walk *w, const uint8_t *p, uint32_t len) {
+  if (len < 4)
+    return FS_SKIP_TRUNCATED;
+  uint8_t fam = p[0];
+  uint32_t off = 4;
+  while (off + 4 <= len) {
+    if (deeper(w))
+      return FS_SKIP_TOO_DEEP;
+    uint32_t tl = (uint32_t)p[off] | (uint32_t)p[off + 1] << 8;
+    uint32_t tt = ((uint32_t)p[off + 2] | (uint32_t)p[off + 3] << 8) & 0x7fff;
+    if (tl < 4)
+      return FS_SKIP_MALFORMED;
+    if (tt == 9) {
+      uint32_t end = off + tl < len ? off + tl : len;
+      const uint8_t *ip = p + off + 4;
+      uint32_t ilen = end - off - 4;
+      if (fam == 2)
+        return ip_any(w, ip, ilen, 4);
+      if (fam == 10)
+        return ip_any(w, ip, ilen, 6);
+      return FS_SKIP_NOT_IP;
+    }
+    off += (tl + 3) & ~3u;
+  }
+  return FS_SKIP_TRUNCATED;
+}
+
+uint32_t fsi_decode(const fsi_decode_opts *opts, uint32_t link_type, const uint8_t *p, uint32_t len,
+                    fsi_decoded *d) {
+  memset(d, 0, sizeof *d);
+  walk w = {opts, d, p};
+  d->base = p;
+  if (!p)
+    return FS_SKIP_TRUNCATED;
+  switch (link_type) {
+  case DLT_EN10MB_: return ethernet(&w, p, len);
+  case DLT_RAW_:
+  case DLT_RAW_OPENBSD_:
+  case LINKTYPE_RAW_: return ip_any(&w, p, len, 0);
+  case LINKTYPE_IPV4_: return ip_any(&w, p, len, 4);
+  case LINKTYPE_IPV6_: return ip_any(&w, p, len, 6);
+  case DLT_LINUX_SLL_:
+    /* packet type, ARPHRD type, address length, address (8), protocol */
+    if (len < 16)
+      return FS_SKIP_TRUNCATED;
+    return ethertype(&w, fsi_be16(p + 14), p + 16, len - 16);
+  case DLT_LINUX_SLL2_:
+    /* protocol, reserved, ifindex, ARPHRD type, packet type, address length, address (8) */
+    if (len < 20)
+      return FS_SKIP_TRUNCATED;
+    return ethertype(&w, fsi_be16(p), p + 20, len - 20);
+  case DLT_NULL_: return loopback(&w, p, len, 0);
+  case DLT_LOOP_: return loopback(&w, p, len, 1);
+  case DLT_PPP_:
+  case DLT_PPP_SERIAL_: return ppp(&w, p, len);
+  case DLT_PPP_ETHER_: return pppoe(&w, p, len);
+  case DLT_NFLOG_: return nflog(&w, p, len);
+  default: return FS_SKIP_LINKTYPE;
+  }
+}
+
+uint32_t fsi_decode_ip_payload(const fsi_decode_opts *opts, fsi_decoded *d, uint8_t proto,
+                               const uint8_t *p, uint32_t cap, uint32_t wire, const uint8_t *base) {
+  walk w = {opts, d, base};
+  d->is_frag = 0;
+  d->base = base;
+  if (d->ip_version == 6) {
+    uint32_t r = v6_ext(&w, &proto, &p, &cap, &wire);
+    if (r)
+      return r;
+    if (proto == 44)
+      return FS_SKIP_MALFORMED; /* a fragment inside a reassembled datagram */
+  }
+  return ip_payload(&w, proto, p, cap, wire);
+}
