@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/* The record layer (RFC 5246 6.2, RFC 8446 5.1) and handshake reassembly for
+ * one connection. Only whole records are consumed, so the result does not
+ * depend on how the stream was split; handshake messages may span records
+ * and a record may carry several. Reading stops where a side's records turn
+ * unreadable: after its ChangeCipherSpec up to TLS 1.2, at its first
+ * application_data record (TLS 1.3 hides the rest of the handshake there). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tls_internal.h"
+
+/* Record content types (RFC 8446 5.1, RFC 6520). */
+enum {
+  CT_CHANGE_CIPHER_SPEC = 20,
+  CT_ALERT = 21,
+  CT_HANDSHAKE = 22,
+  CT_APPLICATION_DATA = 23,
+  CT_HEARTBEAT = 24
+};
+
+/* Handshake message types read here. */
+enum { HS_CLIENT_HELLO = 1, HS_SERVER_HELLO = 2, HS_SERVER_KEY_EXCHANGE = 12 };
+
+/* At most this many ServerHellos are parsed (a HelloRetryRequest and the
+ * real one); more is nonsense and is skipped. */
+#define MAX_SERVER_HELLOS 4u
+
+void fsi_tls_conn_init(fsi_tls_conn *c) { memset(c, 0, sizeof *c); }
+
+void fsi_tls_conn_clear(fsi_tls_conn *c) {
+  free(c->ch_buf);
+  free(c->sh_buf);
+  c->ch_buf = NULL;
+  c->sh_buf = NULL;
+}
+
+static int side_done(const fsi_tls_side *s) { return s->stopped || s->encrypted; }
+
+int fsi_tls_conn_complete(const fsi_tls_conn *c) {
+  return side_done(&c->side[0]) && side_done(&c->side[1]);
+}
+
+/* Zeek's notion: up to TLS 1.2 both sides sent ChangeCipherSpec; in TLS 1.3
+ * both sides sent encrypted (application_data) records. */
+static void check_established(fsi_tls_conn *c) {
+  if (c->version == 0 || !c->sh_done)
+    return;
+  if (c->version == 0x0304 || (c->version >> 8) == 0x7f) {
+    if (c->side[0].app_records && c->side[1].app_records)
+      c->established = 1;
+  } else if (c->side[0].ccs && c->side[1].ccs) {
+    c->established = 1;
+  }
+}
+
+static int is_tls13(uint32_t v) { return v == 0x0304 || (v >> 8) == 0x7f; }
+
+static void server_hello_done(fsi_tls_conn *c) {
+  fsi_tls_server_hello sh;
+  if (fsi_tls_parse_server_hello(c->sh_buf, c->sh_len, &sh) != 0) {
+    c->poison = "tls: malformed ServerHello";
+    return;
+  }
+  c->sh_done = 1;
+  c->version = sh.selected_version ? sh.selected_version : sh.version;
+  c->cipher = sh.cipher;
+  if (sh.key_share_group)
+    c->curve = sh.key_share_group;
+  if (sh.has_psk)
+    c->resumed = 1;
+  if (!is_tls13(c->version) && sh.session_id.n > 0 && c->ch_done) {
+    fsi_tls_client_hello ch;
+    if (fsi_tls_parse_client_hello(c->ch_buf, c->ch_len, &ch) == 0 &&
+        ch.session_id.n == sh.session_id.n &&
+        memcmp(ch.session_id.p, sh.session_id.p, sh.session_id.n) == 0)
+      c->resumed = 1;
+  }
+}
+
+/* A handshake header is complete: decide whether to keep the body. */
+static void hs_begin(fsi_tls_conn *c, uint32_t side) {
+  fsi_tls_side *s = &c->side[side];
+  s->hs_keep = NULL;
+  s->hs_keep_cap = 0;
+  switch (s->hs_type) {
+  case HS_CLIENT_HELLO:
+    if (c->ch_count++ > 0)
+      return; /* the first ClientHello names the client */
+    if (s->hs_len > FSI_TLS_MAX_HELLO || s->hs_len == 0) {
+      c->poison = "tls: ClientHello too large or empty";
+      return;
+    }
+    c->ch_buf = malloc(s->hs_len);
+    if (!c->ch_buf) {
+      c->poison = "tls: out of memory";
+      return;
+    }
+    c->ch_len = s->hs_len;
+    c->client_side = side;
+    s->hs_keep = c->ch_buf;
+    s->hs_keep_cap = s->hs_len;
+    return;
+  case HS_SERVER_HELLO:
+    /* Only one side may be the server: a buffer being filled is never freed. */
+    if (c->sh_count > 0 && side != c->server_side)
+      return;
+    if (c->sh_count++ >= MAX_SERVER_HELLOS)
+      return;
+    c->server_side = side;
+    if (s->hs_len > FSI_TLS_MAX_HELLO || s->hs_len == 0) {
+      c->poison = "tls: ServerHello too large or empty";
+      return;
+    }
+    free(c->sh_buf);
+    c->sh_done = 0;
+    c->sh_buf = malloc(s->hs_len);
+    if (!c->sh_buf) {
+      c->poison = "tls: out of memory";
+      return;
+    }
+    c->sh_len = s->hs_len;
+    s->hs_keep = c->sh_buf;
+    s->hs_keep_cap = s->hs_len;
+    return;
+  case HS_SERVER_KEY_EXCHANGE:
+    /* ECParameters: curve_type 3 (named_curve) then the group. */
+    if (fsi_tls_cipher_is_ecdhe(c->cipher)) {
+      s->hs_keep = s->ske;
+      s->hs_keep_cap = 3;
+    }
+    return;
+  default: return;
+  }
+}
+
+/* A handshake message is complete. */
+static void hs_end(fsi_tls_conn *c, uint32_t side) {
+  fsi_tls_side *s = &c->side[side];
+  if (s->hs_keep == c->ch_buf && c->ch_buf) {
+    fsi_tls_client_hello ch;
+    if (fsi_tls_parse_client_hello(c->ch_buf, c->ch_len, &ch) != 0)
+      c->poison = "tls: malformed ClientHello";
+    else
+      c->ch_done = 1;
+  } else if (s->hs_keep == c->sh_buf && c->sh_buf) {
+    server_hello_done(c);
+  } else if (s->hs_keep == s->ske && s->hs_len >= 3 && s->ske[0] == 3) {
+    c->curve = ((uint32_t)s->ske[1] << 8) | s->ske[2];
+  }
+  s->hs_keep = NULL;
+  s->hs_keep_cap = 0;
+  s->hs_hdr_got = 0;
+}
+
+/* Feeds one handshake record's fragment to the message assembler. */
+static void hs_bytes(fsi_tls_conn *c, uint32_t side, const uint8_t *p, size_t n) {
+  fsi_tls_side *s = &c->side[side];
+  while (n > 0 && !c->poison) {
+    if (s->hs_hdr_got < 4) {
+      size_t take = 4 - s->hs_hdr_got;
+      if (take > n)
+        take = n;
+      memcpy(s->hs_hdr + s->hs_hdr_got, p, take);
+      s->hs_hdr_got += (uint32_t)take;
+      p += take;
+      n -= take;
+      if (s->hs_hdr_got == 4) {
+        s->hs_type = s->hs_hdr[0];
+        s->hs_len = ((uint32_t)s->hs_hdr[1] << 16) | ((uint32_t)s->hs_hdr[2] << 8) | s->hs_hdr[3];
+        s->hs_got = 0;
+        hs_begin(c, side);
+        if (s->hs_len == 0 && !c->poison)
+          hs_end(c, side);
+      }
+      continue;
+    }
+    size_t take = s->hs_len - s->hs_got;
+    if (take > n)
+      take = n;
+    if (s->hs_keep && s->hs_got < s->hs_keep_cap) {
+      size_t room = s->hs_keep_cap - s->hs_got;
+      memcpy(s->hs_keep + s->hs_got, p, take < room ? take : room);
+    }
+    s->hs_got += (uint32_t)take;
+    p += take;
+    n -= take;
+    if (s->hs_got == s->hs_len)
+      hs_end(c, side);
+  }
+}
+
+static void alert_bytes(fsi_tls_conn *c, uint32_t side, const uint8_t *p, size_t n) {
+  /* Alerts are two bytes (level, description); a fragment holds whole ones. */
+  for (size_t i = 0; i + 1 < n; i += 2) {
+    if (c->n_alerts < FSI_TLS_MAX_ALERTS)
+      c->alerts[c->n_alerts] = (side << 16) | ((uint32_t)p[i] << 8) | p[i + 1];
+    c->n_alerts++;
+  }
+}
+
+static void record(fsi_tls_conn *c, uint32_t side, uint32_t type, const uint8_t *p, size_t n) {
+  fsi_tls_side *s = &c->side[side];
+  s->records++;
+  if (type == CT_APPLICATION_DATA) {
+    s->app_records++;
+    s->encrypted = 1;
+    check_established(c);
+    return;
+  }
+  if (s->encrypted)
+    return; /* encrypted handshake or alert records */
+  switch (type) {
+  case CT_CHANGE_CIPHER_SPEC:
+    s->ccs = 1;
+    /* In TLS 1.3 CCS is a compatibility no-op and what follows in clear
+     * (a second ClientHello after a HelloRetryRequest) is still readable;
+     * before TLS 1.3 everything after it is encrypted. A CCS before any
+     * ServerHello only happens in TLS 1.3. */
+    if (c->version != 0 && !is_tls13(c->version))
+      s->encrypted = 1;
+    check_established(c);
+    return;
+  case CT_ALERT: alert_bytes(c, side, p, n); return;
+  case CT_HANDSHAKE: hs_bytes(c, side, p, n); return;
+  default: return; /* heartbeat */
+  }
+}
+
+int fsi_tls_conn_feed(fsi_tls_conn *c, uint32_t side, const uint8_t *data, size_t len,
+                      size_t *consumed) {
+  side &= 1u;
+  fsi_tls_side *s = &c->side[side];
+  size_t off = 0;
+  *consumed = 0;
+  if (c->poison)
+    return FS_PARSE_POISON;
+  if (s->stopped) {
+    *consumed = len;
+    return fsi_tls_conn_complete(c) ? FS_PARSE_DONE : FS_PARSE_OK;
+  }
+  while (len - off >= 5 && !fsi_tls_conn_complete(c)) {
+    const uint8_t *h = data + off;
+    uint32_t type = h[0], rlen = ((uint32_t)h[3] << 8) | h[4];
+    if (type < CT_CHANGE_CIPHER_SPEC || type > CT_HEARTBEAT || h[1] != 3 || h[2] > 4 ||
+        rlen > FSI_TLS_MAX_RECORD) {
+      c->poison = (h[0] & 0x80u) && s->records == 0 ? "tls: SSLv2 record layer not supported"
+                                                    : "tls: invalid record header";
+      break;
+    }
+    if (len - off - 5 < rlen)
+      break; /* partial record: left to the host */
+    record(c, side, type, h + 5, rlen);
+    off += 5 + (size_t)rlen;
+    if (c->poison)
+      break;
+  }
+  *consumed = off;
+  if (c->poison)
+    return FS_PARSE_POISON;
+  return fsi_tls_conn_complete(c) ? FS_PARSE_DONE : FS_PARSE_OK;
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Writes the seed corpus of fuzz_tls (tests/fuzz/corpus/fuzz_tls/) from the
+same hand-built and RFC 8448 handshakes the unit tests use. Input format of
+the harness: chunks of (header byte: bit 7 side, bits 0-6 length; 127 = gap)
+followed by the bytes. Run from anywhere: python3 make_fuzz_seeds.py"""
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "..", "fuzz", "corpus", "fuzz_tls")
+
+RFC8448_CH = bytes.fromhex(
+    "010000c00303cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7000006130113031302"
+    "010000910000000b0009000006736572766572ff01000100000a00140012001d00170018001901000101010201030104"
+    "00230000003300260024001d002099381de560e4bd43d23d8e435a7dbafeb3c06e51c13cae4d5413691e529aaf2c002b"
+    "0003020304000d0020001e040305030603020308040805080604010501060102010402050206020202002d0002010100"
+    "1c00024001")
+RFC8448_SH = bytes.fromhex(
+    "020000560303a6af06a4121860dc5e6e60249cd34c95930c8ac5cb1434dac155772ed3e26928001301002e00330024"
+    "001d0020c9828876112095fe66762bdbf7c672e156d6cc253b833df1dd69b1b04e751f0f002b00020304")
+GREASE_CH = bytes.fromhex(
+    "01000084030311111111111111111111111111111111111111111111111111111111111111110000080a0a1301c02f"
+    "00ff010000531a1a00000000000e000c000009612e6578616d706c65000a000800062a2a001d0017000b0002010000"
+    "0d00060004040308040010000e000c02683208687474702f312e31002b0005043a3a0304001500020000")
+SH12 = bytes.fromhex(
+    "0200003c0303222222222222222222222222222222222222222222222222222222222222222200c02f000014ff0100"
+    "0100000b00020100001000050003026832")
+
+
+def rec(t, body, minor=3):
+    return bytes([t, 3, minor]) + len(body).to_bytes(2, "big") + body
+
+
+def chunks(side, data):
+    out = b""
+    for i in range(0, len(data), 126):
+        part = data[i:i + 126]
+        out += bytes([(side << 7) | len(part)]) + part
+    return out
+
+
+def gap(side):
+    return bytes([(side << 7) | 127])
+
+
+seeds = {
+    "tls13_rfc8448": chunks(0, rec(22, RFC8448_CH, 1))
+    + chunks(1, rec(22, RFC8448_SH) + rec(20, b"\x01") + rec(23, b"\xde\xad\xbe\xef"))
+    + chunks(0, rec(20, b"\x01") + rec(23, b"\x01\x02\x03")),
+    "tls12_grease": chunks(0, rec(22, GREASE_CH[:50], 1) + rec(22, GREASE_CH[50:], 1))
+    + chunks(1, rec(22, SH12 + bytes.fromhex("0b0000030000000c00000803001701040001aa0e000000")))
+    + chunks(0, rec(22, bytes.fromhex("10000003020102")) + rec(20, b"\x01") + rec(22, b"\x8f" * 16))
+    + chunks(1, rec(20, b"\x01") + rec(22, b"\x7f" * 16)),
+    "alert": chunks(0, rec(22, GREASE_CH, 1)) + chunks(1, rec(21, b"\x02\x28")),
+    "gap_after_hello": chunks(0, rec(22, RFC8448_CH, 1)) + gap(1) + chunks(1, rec(22, RFC8448_SH)),
+    "server_first": chunks(1, rec(22, RFC8448_SH)) + chunks(0, rec(22, RFC8448_CH, 1)),
+}
+
+os.makedirs(OUT, exist_ok=True)
+for name, data in seeds.items():
+    with open(os.path.join(OUT, name), "wb") as f:
+        f.write(data)
+print("wrote %d seeds to %s" % (len(seeds), os.path.normpath(OUT)))

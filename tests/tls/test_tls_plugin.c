@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: MIT */
+/* The tls plugin through its ABI: descriptor and probe, whole handshakes
+ * (TLS 1.3 from RFC 8448 and a hand-built TLS 1.2 one with messages spanning
+ * records and several messages per record), identical output for any split
+ * of the input, alerts, gaps and garbage. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "tls_plugin_harness.h"
+#include "tls_test_util.h"
+
+static void *plugin_handle;
+static const fs_protocol_desc *proto;
+
+static int setup(void **state) {
+  (void)state;
+  proto = th_load(&plugin_handle);
+  return proto ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  if (plugin_handle)
+    dlclose(plugin_handle);
+  return 0;
+}
+
+/* ---- building the two directions of a connection ----------------------- */
+
+typedef struct stream {
+  uint8_t b[8192];
+  size_t n;
+} stream;
+
+static void add_record(stream *s, uint8_t type, uint8_t minor, const uint8_t *p, size_t n) {
+  s->n += tt_record(type, minor, p, n, s->b + s->n);
+}
+
+static void add_hex_record(stream *s, uint8_t type, uint8_t minor, const char *hex) {
+  uint8_t tmp[4096];
+  size_t n = tt_hex(hex, tmp, sizeof tmp);
+  add_record(s, type, minor, tmp, n);
+}
+
+/* TLS 1.3 (RFC 8448): client CH | CCS, app data; server SH, CCS, app data. */
+static void tls13_flights(stream *c1, stream *s1, stream *c2) {
+  memset(c1, 0, sizeof *c1);
+  memset(s1, 0, sizeof *s1);
+  memset(c2, 0, sizeof *c2);
+  add_hex_record(c1, 22, 1, TT_RFC8448_CH);
+  add_hex_record(s1, 22, 3, TT_RFC8448_SH);
+  add_hex_record(s1, 20, 3, "01");
+  add_hex_record(s1, 23, 3, "deadbeefcafe"); /* encrypted flight, opaque */
+  add_hex_record(c2, 20, 3, "01");
+  add_hex_record(c2, 23, 3, "0102030405");
+}
+
+/* Hand-built TLS 1.2 ServerHello: version 0x0303, random 32 x 0x22, no
+ * session id, cipher c02f, null compression, extensions renegotiation_info,
+ * ec_point_formats [0], ALPN "h2". JA3S from tls_reference.py. */
+static const char *const SH12 =
+    "0200003c0303222222222222222222222222222222222222222222222222222222222222222200c02f000014"
+    "ff01000100000b00020100001000050003026832";
+
+/* TLS 1.2: the GREASE ClientHello cut across two records; the server's SH,
+ * Certificate (dummy, empty list), ServerKeyExchange (named_curve secp256r1)
+ * and ServerHelloDone in ONE record; then CKE, CCS and an encrypted Finished
+ * from the client, CCS and an encrypted Finished from the server. */
+static void tls12_flights(stream *c1, stream *s1, stream *c2, stream *s2) {
+  memset(c1, 0, sizeof *c1);
+  memset(s1, 0, sizeof *s1);
+  memset(c2, 0, sizeof *c2);
+  memset(s2, 0, sizeof *s2);
+  uint8_t ch[512];
+  size_t n = tt_hex(TT_GREASE_CH, ch, sizeof ch);
+  add_record(c1, 22, 1, ch, 50);
+  add_record(c1, 22, 1, ch + 50, n - 50);
+  uint8_t flight[1024];
+  size_t m = tt_hex(SH12, flight, sizeof flight);
+  m += tt_hex("0b000003000000", flight + m, sizeof flight - m); /* Certificate, empty */
+  /* ServerKeyExchange: curve_type 3, group 0x0017, 1-byte point, dummy sig. */
+  m += tt_hex("0c00000803001701040001aa", flight + m, sizeof flight - m);
+  m += tt_hex("0e000000", flight + m, sizeof flight - m); /* ServerHelloDone */
+  add_record(s1, 22, 3, flight, m);
+  add_hex_record(c2, 22, 3, "10000003020102"); /* ClientKeyExchange */
+  add_hex_record(c2, 20, 3, "01");
+  add_hex_record(c2, 22, 3, "8f8e8d8c8b8a89888786858483828180"); /* encrypted Finished */
+  add_hex_record(s2, 20, 3, "01");
+  add_hex_record(s2, 22, 3, "7f7e7d7c7b7a79787776757473727170");
+}
+
+static const char *field(const th_out *o, const char *name, char *val, size_t cap) {
+  char key[64];
+  snprintf(key, sizeof key, " %s=", name);
+  const char *p = strstr(o->text, key);
+  if (!p)
+    return NULL;
+  p += strlen(key);
+  size_t n = strcspn(p, " \n");
+  if (n >= cap)
+    n = cap - 1;
+  memcpy(val, p, n);
+  val[n] = '\0';
+  return val;
+}
+
+static void assert_field(const th_out *o, const char *name, const char *want) {
+  char v[1024];
+  const char *got = field(o, name, v, sizeof v);
+  if (!got)
+    fail_msg("field %s missing in: %s", name, o->text);
+  assert_string_equal(got, want);
+}
+
+/* ---- tests ------------------------------------------------------------- */
+
+static void test_descriptor_and_probe(void **state) {
+  (void)state;
+  assert_string_equal(proto->name, "ssl");
+  assert_non_null(proto->session);
+  int has443 = 0;
+  for (uint32_t i = 0; i < proto->n_ports; i++)
+    has443 |= proto->ports[i].lo <= 443 && 443 <= proto->ports[i].hi;
+  assert_true(has443);
+  stream c1, s1, c2;
+  tls13_flights(&c1, &s1, &c2);
+  for (size_t n = 0; n < 11; n++)
+    assert_int_equal(proto->probe(c1.b, n, 0), FS_PROBE_NEED_MORE);
+  assert_int_equal(proto->probe(c1.b, c1.n, 0), FS_PROBE_YES);
+  assert_int_equal(proto->probe(s1.b, s1.n, 1), FS_PROBE_YES);
+  assert_int_equal(proto->probe((const uint8_t *)"GET / HTTP/1.1\r\n", 16, 0), FS_PROBE_NO);
+  /* An application_data record is not a start of TLS. */
+  assert_int_equal(proto->probe(c2.b + 6, c2.n - 6, 0), FS_PROBE_NO);
+  assert_true(proto->probe_max_bytes >= 11);
+}
+
+static void run_tls13(th_out *o, int split) {
+  stream c1, s1, c2;
+  tls13_flights(&c1, &s1, &c2);
+  th_flow f;
+  th_open(&f, proto, o);
+  if (split) {
+    th_feed_split(&f, 0, c1.b, c1.n, 1000, 1);
+    th_feed_split(&f, 1, s1.b, s1.n, 2000, 2);
+    th_feed_split(&f, 0, c2.b, c2.n, 3000, 3);
+  } else {
+    th_feed(&f, 0, c1.b, c1.n, 1000);
+    th_feed(&f, 1, s1.b, s1.n, 2000);
+    th_feed(&f, 0, c2.b, c2.n, 3000);
+  }
+  assert_int_equal(f.status, FS_PARSE_DONE);
+  th_close(&f);
+}
+
+static void test_tls13_handshake(void **state) {
+  (void)state;
+  th_out o = {0};
+  run_tls13(&o, 0);
+  assert_int_equal(o.count, 1);
+  assert_non_null(strstr(o.text, "ssl/handshake side=0 ts=1000 "));
+  assert_field(&o, "version", "TLSv13");
+  assert_field(&o, "cipher", "TLS_AES_128_GCM_SHA256");
+  assert_field(&o, "curve", "x25519");
+  assert_field(&o, "server_name", "server");
+  assert_field(&o, "established", "1");
+  assert_field(&o, "resumed", "0");
+  assert_field(&o, "ja3", "da4dea34fe6d4ce5f0725df3f2682fa0");
+  assert_field(&o, "ja4", "t13d030900_55b375c5d22e_59cd3dafc54d");
+  assert_field(&o, "ja3s", "eb1d94daa7e0344597e756a1fb6e7054");
+  assert_field(&o, "ja3s_string", "771,4865,51-43");
+  assert_field(&o, "client_ciphers", "4865,4867,4866");
+  assert_field(&o, "client_supported_versions", "772");
+  assert_field(&o, "server_extensions", "51,43");
+  assert_null(strstr(o.text, "next_protocol="));
+}
+
+static void test_tls13_split_invariant(void **state) {
+  (void)state;
+  th_out whole = {0}, split = {0};
+  run_tls13(&whole, 0);
+  run_tls13(&split, 1);
+  assert_string_equal(whole.text, split.text);
+}
+
+static void run_tls12(th_out *o, unsigned split_seed) {
+  stream c1, s1, c2, s2;
+  tls12_flights(&c1, &s1, &c2, &s2);
+  th_flow f;
+  th_open(&f, proto, o);
+  stream *order[] = {&c1, &s1, &c2, &s2};
+  for (unsigned i = 0; i < 4; i++) {
+    if (split_seed)
+      th_feed_split(&f, i & 1u, order[i]->b, order[i]->n, 5000, split_seed + i);
+    else
+      th_feed(&f, i & 1u, order[i]->b, order[i]->n, 5000);
+  }
+  assert_int_equal(f.status, FS_PARSE_DONE);
+  th_close(&f);
+}
+
+static void test_tls12_handshake_and_splits(void **state) {
+  (void)state;
+  th_out whole = {0};
+  run_tls12(&whole, 0);
+  assert_int_equal(whole.count, 1);
+  assert_field(&whole, "version", "TLSv12");
+  assert_field(&whole, "cipher", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+  assert_field(&whole, "curve", "secp256r1");
+  assert_field(&whole, "server_name", "a.example");
+  assert_field(&whole, "next_protocol", "h2");
+  assert_field(&whole, "established", "1");
+  assert_field(&whole, "ja3_string", "771,4865-49199-255,0-10-11-13-16-43-21,29-23,0");
+  assert_field(&whole, "ja3", "8b102174b33b957ebcd3a0ae1d54e4d5");
+  assert_field(&whole, "ja4", "t13d0307h2_938715873a05_dc49850d21d7");
+  assert_field(&whole, "ja3s_string", "771,49199,65281-11-16");
+  assert_field(&whole, "ja3s", "1089ea6f0461a29006cc96dfe7a11d80");
+  assert_field(&whole, "client_alpn", "h2|http/1.1");
+  /* Raw lists keep GREASE. */
+  assert_field(&whole, "client_ciphers", "2570,4865,49199,255");
+  for (unsigned seed = 1; seed < 40; seed++) {
+    th_out split = {0};
+    run_tls12(&split, seed);
+    assert_string_equal(whole.text, split.text);
+  }
+}
+
+static void test_alert_in_clear(void **state) {
+  (void)state;
+  stream c1, s1;
+  tls12_flights(&c1, &s1, &(stream){0}, &(stream){0});
+  memset(&s1, 0, sizeof s1);
+  add_hex_record(&s1, 21, 3, "0228"); /* fatal handshake_failure */
+  th_out o = {0};
+  th_flow f;
+  th_open(&f, proto, &o);
+  th_feed(&f, 0, c1.b, c1.n, 1);
+  th_feed(&f, 1, s1.b, s1.n, 2);
+  assert_int_equal(f.status, FS_PARSE_OK);
+  assert_int_equal(o.count, 0);
+  th_close(&f); /* finish emits */
+  assert_int_equal(o.count, 1);
+  assert_field(&o, "last_alert", "handshake_failure");
+  assert_field(&o, "alerts", "server:2:handshake_failure");
+  assert_field(&o, "established", "0");
+  assert_null(strstr(o.text, " version="));
+}
+
+static void test_garbage_poisons(void **state) {
+  (void)state;
+  static const struct {
+    const char *bytes;
+    size_t n;
+  } inputs[] = {
+      {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 27},
+      {"\x16\x03\x09\x00\x10", 5}, /* record version 3.9 */
+      {"\x16\x03\x01\xff\xff", 5}, /* longer than 2^14 + 2048 */
+      {"\x80\x2e\x01\x03\x01", 5}, /* SSLv2-framed ClientHello */
+  };
+  for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+    th_out o = {0};
+    th_flow f;
+    th_open(&f, proto, &o);
+    th_feed(&f, 0, (const uint8_t *)inputs[i].bytes, inputs[i].n, 1);
+    assert_int_equal(f.status, FS_PARSE_POISON);
+    assert_non_null(f.ops->poison_reason(f.parser));
+    th_close(&f);
+    assert_int_equal(o.count, 0);
+  }
+  /* A ClientHello whose cipher list overruns the message. */
+  uint8_t ch[512], rec[600];
+  size_t n = tt_hex(TT_RFC8448_CH, ch, sizeof ch);
+  ch[4 + 36] = 0xf0;
+  size_t r = tt_record(22, 1, ch, n, rec);
+  th_out o = {0};
+  th_flow f;
+  th_open(&f, proto, &o);
+  th_feed_split(&f, 0, rec, r, 1, 7);
+  assert_int_equal(f.status, FS_PARSE_POISON);
+  assert_string_equal(f.ops->poison_reason(f.parser), "tls: malformed ClientHello");
+  th_close(&f);
+}
+
+static void test_gaps(void **state) {
+  (void)state;
+  stream c1, s1, c2;
+  tls13_flights(&c1, &s1, &c2);
+  /* A gap on both sides before anything: done, nothing to say. */
+  th_out o = {0};
+  th_flow f;
+  th_open(&f, proto, &o);
+  th_gap(&f, 0, 100);
+  assert_int_equal(f.status, FS_PARSE_OK);
+  th_gap(&f, 1, 100);
+  assert_int_equal(f.status, FS_PARSE_DONE);
+  th_close(&f);
+  assert_int_equal(o.count, 0);
+  /* The ClientHello arrives, then the server side loses bytes and the client
+   * side closes: the message carries what the client said. */
+  th_out o2 = {0};
+  th_open(&f, proto, &o2);
+  th_feed(&f, 0, c1.b, c1.n, 10);
+  th_gap(&f, 1, 1400);
+  assert_int_equal(f.status, FS_PARSE_OK);
+  f.status = f.ops->end_side(f.parser, 0, 20);
+  assert_int_equal(f.status, FS_PARSE_DONE);
+  assert_int_equal(o2.count, 1);
+  th_close(&f);
+  assert_int_equal(o2.count, 1); /* finish does not emit twice */
+  assert_field(&o2, "ja3", "da4dea34fe6d4ce5f0725df3f2682fa0");
+  assert_null(strstr(o2.text, "ja3s="));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_descriptor_and_probe),
+      cmocka_unit_test(test_tls13_handshake),
+      cmocka_unit_test(test_tls13_split_invariant),
+      cmocka_unit_test(test_tls12_handshake_and_splits),
+      cmocka_unit_test(test_alert_in_clear),
+      cmocka_unit_test(test_garbage_poisons),
+      cmocka_unit_test(test_gaps),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
