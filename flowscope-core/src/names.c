@@ -17,9 +17,9 @@ const char *fs_flow_state_name(uint32_t state) {
 }
 
 const char *fs_end_reason_name(uint32_t reason) {
-  static const char *const names[] = {"none",         "fin",     "rst",
-                                      "idle_timeout", "evicted", "buffer_overflow",
-                                      "parse_error",  "flush",   "forgotten"};
+  static const char *const names[] = {
+      "none",        "fin",   "rst",       "idle_timeout", "evicted", "buffer_overflow",
+      "parse_error", "flush", "forgotten", "reused"};
   return PICK(names, reason);
 }
 

@@ -53,6 +53,13 @@ typedef struct fs_tracker_config {
   fs_event_sink sink; /**< where events go (ops may be NULL: no events) */
   const fs_metrics_ops *metrics; /**< optional metrics/tracing hooks */
   void *metrics_self;            /**< instance for metrics */
+  /**
+   * Fill fs_track_result.stats on every packet (default 1). Costs a
+   * fs_flow_stats build per packet; set 0 on hot paths that only need
+   * side/state/user, and call fs_tracker_lookup() when stats are needed.
+   */
+  uint32_t result_stats;
+  uint32_t reserved0; /**< zero */
 } fs_tracker_config;
 
 /** What the tracker did with one packet. */
@@ -81,6 +88,8 @@ typedef struct fs_tracker_counters {
   uint64_t flows_evicted;       /**< evicted at the bound */
   uint64_t time_backwards;      /**< packets whose time went backwards */
   uint64_t memory_bytes;        /**< bytes allocated by the tracker */
+  uint64_t pressure_anomalies;  /**< eviction-pressure anomalies emitted (one per tick at most) */
+  uint64_t history_truncated;   /**< ended flows whose history outgrew the 16 letters kept */
 } fs_tracker_counters;
 
 /** Fills @p cfg with defaults (timeouts as in docs/tracking.md). */
@@ -102,7 +111,11 @@ FS_API int fs_tracker_track(fs_tracker *t, const fs_packet_view *pkt, const fs_e
 /** Advances time to @p now: ends idle flows, emits tick anomalies. */
 FS_API int fs_tracker_advance(fs_tracker *t, fs_time_ns now);
 
-/** Ends every live flow with FS_END_FLUSH (end of input). */
+/**
+ * Ends every live flow (end of input), oldest activity first, with
+ * FS_END_FLUSH; TCP flows already closed by FIN or RST (lingering for the
+ * closed timeout) end with FS_END_FIN / FS_END_RST instead.
+ */
 FS_API int fs_tracker_flush(fs_tracker *t);
 
 /** Ends one flow with @p reason (e.g. parse_error from a driver). FS_E_NOTFOUND if absent. */

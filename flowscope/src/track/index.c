@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The flow index: open addressing with linear probing over 4-byte slots
+ * (8-bit hash tag | 24-bit record index), sized for a load factor of at
+ * most 0.8 at max_flows. Deletion shifts later entries back (no
+ * tombstones), so lookups never degrade after churn.
+ */
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include <string.h>
+
+#include "track/track_internal.h"
+
+uint64_t fsi_key_hash(const fs_tracker *t, const fs_flow_key *key) {
+  /* Bidirectional keys are canonical, so hashing the bytes is symmetric. */
+  return XXH3_64bits_withSeed(key, sizeof(*key), t->cfg.hash_seed);
+}
+
+uint32_t fsi_index_slots_for(uint32_t max_flows) {
+  uint64_t n = (uint64_t)max_flows + (uint64_t)max_flows / 4u + 8u;
+  return (uint32_t)n;
+}
+
+/* Home slot: the high 32 bits scaled to the table size (no power of two needed). */
+static inline uint32_t home_of(const fs_tracker *t, uint64_t h) {
+  return (uint32_t)(((h >> 32) * (uint64_t)t->nslots) >> 32);
+}
+
+static inline uint32_t tag_of(uint64_t h) { return (uint32_t)(h & 0xFFu) << 24; }
+
+uint32_t fsi_index_find(const fs_tracker *t, const fs_flow_key *key, uint64_t h) {
+  uint32_t pos = home_of(t, h);
+  const uint32_t tag = tag_of(h);
+  for (;;) {
+    uint32_t s = t->slots[pos];
+    if (s == FSI_SLOT_EMPTY)
+      return FSI_NIL;
+    if ((s & 0xFF000000u) == tag) {
+      uint32_t idx = s & 0x00FFFFFFu;
+      if (memcmp(&t->recs[idx].key, key, sizeof(*key)) == 0)
+        return idx;
+    }
+    if (++pos == t->nslots)
+      pos = 0;
+  }
+}
+
+void fsi_index_insert(fs_tracker *t, uint64_t h, uint32_t idx) {
+  uint32_t pos = home_of(t, h);
+  while (t->slots[pos] != FSI_SLOT_EMPTY) {
+    if (++pos == t->nslots)
+      pos = 0;
+  }
+  t->slots[pos] = tag_of(h) | idx;
+}
+
+void fsi_index_remove(fs_tracker *t, uint64_t h, uint32_t idx) {
+  uint32_t pos = home_of(t, h);
+  const uint32_t want = tag_of(h) | idx;
+  while (t->slots[pos] != want) {
+    if (t->slots[pos] == FSI_SLOT_EMPTY)
+      return; /* not present: nothing to do */
+    if (++pos == t->nslots)
+      pos = 0;
+  }
+  /* Backward shift: pull later members of the cluster into the hole when
+   * their home slot is not between the hole and their position. */
+  uint32_t hole = pos;
+  uint32_t j = pos;
+  for (;;) {
+    if (++j == t->nslots)
+      j = 0;
+    uint32_t s = t->slots[j];
+    if (s == FSI_SLOT_EMPTY)
+      break;
+    uint32_t home = home_of(t, fsi_key_hash(t, &t->recs[s & 0x00FFFFFFu].key));
+    int stays = (hole <= j) ? (home > hole && home <= j) : (home > hole || home <= j);
+    if (!stays) {
+      t->slots[hole] = s;
+      hole = j;
+    }
+  }
+  t->slots[hole] = FSI_SLOT_EMPTY;
+}
