@@ -25,7 +25,9 @@ typedef enum fs_encap {
   FS_ENCAP_GTPU = 0x08,  /**< GTP-U (UDP 2152) */
   FS_ENCAP_GRE = 0x10,   /**< GRE (incl. ERSPAN, TEB) */
   FS_ENCAP_IPIP = 0x20,  /**< IP-in-IP / IPv6-in-IPv4 */
-  FS_ENCAP_ERSPAN = 0x40 /**< ERSPAN I-III inside GRE */
+  FS_ENCAP_ERSPAN = 0x40, /**< ERSPAN I-III inside GRE */
+  FS_ENCAP_GENEVE = 0x80, /**< Geneve (UDP 6081, RFC 8926) */
+  FS_ENCAP_AYIYA = 0x100  /**< AYIYA IP-over-UDP (UDP 5072) */
 } fs_encap;
 
 /** Why an extractor skipped a packet (positive return of extract). Since 1.0. */

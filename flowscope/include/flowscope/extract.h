@@ -35,7 +35,7 @@ typedef struct fs_defrag_config {
   uint64_t max_bytes;         /**< bytes in flight in total (default 16 MiB) */
   uint32_t max_datagram_size; /**< reassembled size limit (default 65535 + 40) */
   uint32_t min_fragment_size; /**< non-last fragments smaller are "tiny" and dropped (default 8) */
-  fs_time_ns timeout;         /**< drop incomplete datagrams after this (default 30 s) */
+  fs_time_ns timeout;         /**< drop incomplete datagrams after this (default 60 s, RFC 8200) */
 } fs_defrag_config;
 
 /** Configuration of a built-in extractor. Start from fs_extract_config_default(). */

@@ -13,6 +13,7 @@ enum {
   DLT_NULL_ = 0,
   DLT_EN10MB_ = 1,
   DLT_PPP_ = 9,
+  DLT_FDDI_ = 10,
   DLT_RAW_ = 12,
   DLT_RAW_OPENBSD_ = 14,
   DLT_PPP_SERIAL_ = 50,
@@ -35,6 +36,8 @@ typedef struct walk {
 } walk;
 
 static uint32_t ethertype(walk *w, uint16_t type, const uint8_t *p, uint32_t len);
+static uint32_t llc(walk *w, const uint8_t *p, uint32_t len);
+static uint32_t gre(walk *w, const uint8_t *p, uint32_t cap);
 static uint32_t ethernet(walk *w, const uint8_t *p, uint32_t len);
 static uint32_t ip_any(walk *w, const uint8_t *p, uint32_t len, uint32_t want_version);
 
@@ -50,7 +53,7 @@ static void enter_tunnel(walk *w, uint32_t bit, uint32_t id, int has_id) {
     memcpy(d->tunnel_src, d->src, d->ip_version == 4 ? 4 : 16);
     memcpy(d->tunnel_dst, d->dst, d->ip_version == 4 ? 4 : 16);
   }
-  if (has_id && !(d->encap & (FS_ENCAP_VXLAN | FS_ENCAP_GTPU | FS_ENCAP_GRE)))
+  if (has_id && !(d->encap & (FS_ENCAP_VXLAN | FS_ENCAP_GTPU | FS_ENCAP_GRE | FS_ENCAP_GENEVE)))
     d->tunnel_id = id;
   d->encap |= bit;
 }
@@ -182,6 +185,44 @@ static uint32_t l4_udp(walk *w, const uint8_t *p, uint32_t cap, uint32_t wire) {
       enter_tunnel(w, FS_ENCAP_GTPU, teid, 1);
       return ip_any(w, in, in_len, 0);
     }
+    return 0;
+  }
+  if (d->dport == 6081 && allowed(w, FS_ENCAP_GENEVE) && pcap >= 8 && (pl[0] >> 6) == 0) {
+    /* Geneve (RFC 8926): version, option length (4-byte words), flags,
+     * protocol type, VNI; options follow the 8-byte header. */
+    uint32_t h = 8 + (uint32_t)(pl[0] & 0x3f) * 4;
+    uint16_t proto = fsi_be16(pl + 2);
+    if (proto == FSI_ETH_TEB || proto == FSI_ETH_IPV4 || proto == FSI_ETH_IPV6) {
+      if (pcap < h)
+        return FS_SKIP_TRUNCATED;
+      if (deeper(w))
+        return FS_SKIP_TOO_DEEP;
+      enter_tunnel(w, FS_ENCAP_GENEVE, fsi_be32(pl + 4) >> 8, 1);
+      if (proto == FSI_ETH_TEB)
+        return ethernet(w, pl + h, pcap - h);
+      return ethertype(w, proto, pl + h, pcap - h);
+    }
+    return 0;
+  }
+  if (d->dport == 4754 && allowed(w, FS_ENCAP_GRE) && pcap >= 4) {
+    /* GRE-in-UDP (RFC 8086): a GRE header right after UDP. */
+    if (deeper(w))
+      return FS_SKIP_TOO_DEEP;
+    return gre(w, pl, pcap);
+  }
+  if ((d->dport == 5072 || d->sport == 5072) && allowed(w, FS_ENCAP_AYIYA) && pcap >= 8) {
+    /* AYIYA: identity length/type, signature length/hash, auth/opcode,
+     * next header, epoch; then identity (2^n bytes) and signature (4n). */
+    uint32_t h = 8 + (1u << (pl[0] >> 4)) + (uint32_t)(pl[1] >> 4) * 4;
+    uint8_t next = pl[3];
+    if ((pl[2] & 0x0f) == 1 && (next == IPPROTO_IPIP_ || next == IPPROTO_IPV6_)) {
+      if (pcap < h)
+        return FS_SKIP_TRUNCATED;
+      if (deeper(w))
+        return FS_SKIP_TOO_DEEP;
+      enter_tunnel(w, FS_ENCAP_AYIYA, 0, 0);
+      return ip_any(w, pl + h, pcap - h, next == IPPROTO_IPIP_ ? 4 : 6);
+    }
   }
   return 0;
 }
@@ -273,6 +314,36 @@ static int is_v6_ext(uint8_t nh) {
   return nh == 0 || nh == 43 || nh == 60 || nh == 44 || nh == 51 || nh == 135;
 }
 
+/* The Home Address destination option (RFC 6275, type 0xc9) names the
+ * mobile node's home address: Zeek and tshark use it as the source. */
+static void home_address(walk *w, const uint8_t *opt, uint32_t len) {
+  uint32_t i = 2;
+  while (i < len) {
+    if (opt[i] == 0) { /* Pad1 */
+      i++;
+      continue;
+    }
+    if (i + 2 > len)
+      return;
+    uint32_t olen = opt[i + 1];
+    if (i + 2 + olen > len)
+      return;
+    if (opt[i] == 0xc9 && olen == 16)
+      w->d->src = opt + i + 2;
+    i += 2 + olen;
+  }
+}
+
+/* A type 0 or type 2 routing header with segments left names the final
+ * destination last: Zeek and tshark key the packet on it. */
+static void final_destination(walk *w, const uint8_t *rh, uint32_t len) {
+  uint8_t type = rh[2], left = rh[3];
+  uint32_t n = rh[1] / 2; /* addresses */
+  if (left == 0 || n == 0 || (type != 0 && type != 2) || 8 + n * 16 > len)
+    return;
+  w->d->dst = rh + 8 + (n - 1) * 16;
+}
+
 /* Walks IPv6 extension headers from *nh at *p. Stops at the first
  * upper-layer header or at a fragment header (left in *nh). */
 static uint32_t v6_ext(walk *w, uint8_t *nh, const uint8_t **p, uint32_t *cap, uint32_t *wire) {
@@ -286,6 +357,10 @@ static uint32_t v6_ext(walk *w, uint8_t *nh, const uint8_t **p, uint32_t *cap, u
       return FS_SKIP_MALFORMED;
     if (*cap < len)
       return FS_SKIP_TRUNCATED;
+    if (*nh == 60)
+      home_address(w, *p, len);
+    else if (*nh == 43)
+      final_destination(w, *p, len);
     *nh = (*p)[0];
     *p += len;
     *cap -= len;
@@ -540,6 +615,20 @@ static uint32_t pppoe(walk *w, const uint8_t *p, uint32_t len) {
   return ppp_proto(w, fsi_be16(p + 6), p + 8, len - 8);
 }
 
+/* 802.2 LLC: only SNAP (AA AA 03, OUI, ethertype) can carry IP here. */
+static uint32_t llc(walk *w, const uint8_t *p, uint32_t len) {
+  if (len < 3)
+    return FS_SKIP_TRUNCATED;
+  if (p[0] != 0xaa || p[1] != 0xaa || p[2] != 0x03)
+    return FS_SKIP_NOT_IP; /* STP, NetBIOS, IPX, ... */
+  if (len < 8)
+    return FS_SKIP_TRUNCATED;
+  uint16_t type = fsi_be16(p + 6);
+  if (type < 0x0600)
+    return FS_SKIP_NOT_IP;
+  return ethertype(w, type, p + 8, len - 8);
+}
+
 static uint32_t ethertype(walk *w, uint16_t type, const uint8_t *p, uint32_t len) {
   fsi_decoded *d = w->d;
   for (;;) {
@@ -564,7 +653,22 @@ static uint32_t ethertype(walk *w, uint16_t type, const uint8_t *p, uint32_t len
     case FSI_ETH_MPLS:
     case FSI_ETH_MPLS_MC: return mpls(w, p, len);
     case FSI_ETH_PPPOE: return pppoe(w, p, len);
-    default: return FS_SKIP_NOT_IP; /* ARP, LLDP, 802.3 length field, ... */
+    case FSI_ETH_PBB:
+      /* 802.1ah backbone service instance tag, then the customer frame. */
+      if (!allowed(w, FS_ENCAP_VLAN))
+        return FS_SKIP_UNSUPPORTED;
+      if (deeper(w))
+        return FS_SKIP_TOO_DEEP;
+      if (len < 4 + 14)
+        return FS_SKIP_TRUNCATED;
+      d->encap |= FS_ENCAP_VLAN;
+      type = fsi_be16(p + 4 + 12);
+      p += 4 + 14, len -= 4 + 14;
+      continue;
+    default:
+      if (type < 0x0600) /* an 802.3 length: LLC follows */
+        return llc(w, p, len);
+      return FS_SKIP_NOT_IP; /* ARP, LLDP, ... */
     }
   }
 }
@@ -664,6 +768,11 @@ uint32_t fsi_decode(const fsi_decode_opts *opts, uint32_t link_type, const uint8
   case DLT_PPP_:
   case DLT_PPP_SERIAL_: return ppp(&w, p, len);
   case DLT_PPP_ETHER_: return pppoe(&w, p, len);
+  case DLT_FDDI_:
+    /* frame control, destination, source (13 bytes), then LLC */
+    if (len < 13)
+      return FS_SKIP_TRUNCATED;
+    return llc(&w, p + 13, len - 13);
   case DLT_NFLOG_: return nflog(&w, p, len);
   default: return FS_SKIP_LINKTYPE;
   }

@@ -86,7 +86,8 @@ enum {
   FSI_ETH_TEB = 0x6558,     /* transparent Ethernet bridging (GRE) */
   FSI_ETH_ERSPAN2 = 0x88be, /* ERSPAN type I/II (GRE protocol) */
   FSI_ETH_ERSPAN3 = 0x22eb, /* ERSPAN type III */
-  FSI_ETH_PPP = 0x880b      /* PPP in enhanced GRE (PPTP) */
+  FSI_ETH_PPP = 0x880b,     /* PPP in enhanced GRE (PPTP) */
+  FSI_ETH_PBB = 0x88e7      /* 802.1ah provider backbone bridging I-TAG */
 };
 
 static inline uint16_t fsi_be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }

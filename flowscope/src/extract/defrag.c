@@ -317,6 +317,8 @@ static void finish(slot *s, fsi_defrag_done *done) {
   done->payload = payload;
   done->payload_len = s->total;
   done->proto = s->proto;
+  done->src = s->src;
+  done->dst = s->dst;
 }
 
 uint32_t fsi_defrag_add(fsi_defrag *df, const fsi_decoded *d, fs_time_ns ts, fsi_defrag_done *done,

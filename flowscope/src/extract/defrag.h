@@ -17,7 +17,9 @@ typedef struct fsi_defrag_done {
   uint32_t l3_hdr_len;    /* its length */
   const uint8_t *payload; /* reassembled payload (right after the header) */
   uint32_t payload_len;
-  uint8_t proto; /* upper-layer protocol of the payload */
+  const uint8_t *src; /* source address the fragments were keyed on */
+  const uint8_t *dst; /* destination (after routing-header/HoA rules) */
+  uint8_t proto;      /* upper-layer protocol of the payload */
 } fsi_defrag_done;
 
 /* Creates a reassembler (config already validated). NULL on allocation failure. */

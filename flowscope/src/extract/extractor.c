@@ -14,7 +14,7 @@
 
 #define ALL_LAYERS                                                                                 \
   (FS_ENCAP_VLAN | FS_ENCAP_MPLS | FS_ENCAP_VXLAN | FS_ENCAP_GTPU | FS_ENCAP_GRE | FS_ENCAP_IPIP | \
-   FS_ENCAP_ERSPAN)
+   FS_ENCAP_ERSPAN | FS_ENCAP_GENEVE | FS_ENCAP_AYIYA)
 
 typedef struct extractor {
   fs_extract_config cfg;
@@ -39,7 +39,7 @@ void fs_extract_config_default(fs_extract_config *cfg) {
   cfg->defrag.max_bytes = 16u << 20;
   cfg->defrag.max_datagram_size = 65535 + 40;
   cfg->defrag.min_fragment_size = 8;
-  cfg->defrag.timeout = 30 * FS_NS_PER_SEC;
+  cfg->defrag.timeout = 60 * FS_NS_PER_SEC; /* RFC 8200's reassembly time */
 }
 
 const char *fs_skip_reason_name(uint32_t reason) {
@@ -193,8 +193,8 @@ static uint32_t handle_fragment(extractor *x, const fs_packet_view *pkt, fsi_dec
   d->l3 = done.l3;
   d->l3_cap = done.l3_hdr_len + done.payload_len;
   d->ip_len = d->l3_cap;
-  d->src = done.l3 + (d->ip_version == 4 ? 12 : 8);
-  d->dst = done.l3 + (d->ip_version == 4 ? 16 : 24);
+  d->src = done.src;
+  d->dst = done.dst;
   d->sport = d->dport = 0;
   d->has_ports = d->has_tcp = 0;
   d->icmp_type_code = 0;
