@@ -1,0 +1,669 @@
+/* SPDX-License-Identifier: MIT */
+/* HTTP/1.x connection parser on llhttp: pairs requests with responses in
+ * order (pipelining), follows bodies, stops at accepted upgrades/CONNECT and
+ * resyncs after gaps. Every value is accumulated piece by piece, so any split
+ * of the input gives the same messages. */
+#include "http_conn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static http_side *side_of(llhttp_t *p) { return (http_side *)p->data; }
+
+static void counter(http_conn *c, const char *name, uint64_t v) {
+  const fs_host_api *h = c->env ? c->env->host : NULL;
+  if (h && FS_HAS_MEMBER(h, fs_host_api, counter_add) && h->counter_add) {
+    h->counter_add(h->host, name, v);
+  }
+}
+
+static http_txn *find_txn(http_conn *c, uint64_t depth) {
+  if (depth == 0) {
+    return NULL;
+  }
+  for (uint32_t i = 0; i < c->count; i++) {
+    http_txn *t = c->ring[(c->head + i) % HTTP_PENDING_LIMIT];
+    if (t->depth == depth) {
+      return t;
+    }
+  }
+  return NULL;
+}
+
+static http_txn *cur_txn(http_side *sd) { return find_txn(sd->conn, sd->cur); }
+
+static void pop_head(http_conn *c) {
+  http_txn *t = c->ring[c->head];
+  c->ring[c->head] = NULL;
+  c->head = (c->head + 1) % HTTP_PENDING_LIMIT;
+  c->count--;
+  t->next_free = c->pool;
+  c->pool = t;
+}
+
+/* A transaction whose request broke before its target and that got no
+ * response carries nothing worth reporting (e.g. garbage at a line start). */
+static int txn_is_empty(const http_txn *t) {
+  return !t->has_resp && !t->f[HF_URI].set && !t->resp_done;
+}
+
+static void emit_head(http_conn *c) {
+  if (!txn_is_empty(c->ring[c->head])) {
+    fsi_http_txn_emit(c->ring[c->head], c->env, (int)c->all_headers);
+  }
+  pop_head(c);
+}
+
+/* Emits, in order, every transaction at the head that is complete. */
+static void try_emit(http_conn *c) {
+  while (c->count > 0) {
+    const http_txn *t = c->ring[c->head];
+    if (!((t->req_done || !t->has_req) && t->resp_done)) {
+      break;
+    }
+    emit_head(c);
+  }
+}
+
+static void emit_all(http_conn *c) {
+  while (c->count > 0) {
+    emit_head(c);
+  }
+}
+
+/* A new transaction at the tail; NULL only when memory runs out. */
+static http_txn *new_txn(http_conn *c, fs_time_ns ts) {
+  if (c->count >= c->max_pending) {
+    counter(c, "http.pipeline_overflow", 1);
+    emit_head(c);
+  }
+  http_txn *t = c->pool;
+  if (t) {
+    c->pool = t->next_free;
+  } else {
+    t = calloc(1, sizeof *t);
+    if (!t) {
+      return NULL;
+    }
+    if (c->all_headers) {
+      t->hdrs[0] = calloc(1, sizeof(http_allhdr));
+      t->hdrs[1] = calloc(1, sizeof(http_allhdr));
+    }
+  }
+  fsi_http_txn_reset(t);
+  t->depth = ++c->next_depth;
+  t->ts = ts;
+  c->ring[(c->head + c->count) % HTTP_PENDING_LIMIT] = t;
+  c->count++;
+  return t;
+}
+
+static void start_headers(http_side *sd) {
+  sd->header_bytes = 0;
+  sd->in_value = 0;
+  sd->hname_len = 0;
+  sd->hname_cut = 0;
+  sd->target = HF_NONE;
+  sd->fold_ws = 0;
+}
+
+static int on_message_begin(llhttp_t *p) {
+  http_side *sd = side_of(p);
+  http_conn *c = sd->conn;
+  http_txn *t = NULL;
+  if (sd->side == FS_SIDE_INITIATOR) {
+    t = new_txn(c, sd->ts);
+    if (t) {
+      t->has_req = 1;
+    }
+  } else {
+    for (uint32_t i = 0; i < c->count && !t; i++) {
+      http_txn *x = c->ring[(c->head + i) % HTTP_PENDING_LIMIT];
+      if (x->has_req && !x->has_resp) {
+        t = x;
+      }
+    }
+    if (!t) {
+      t = new_txn(c, sd->ts); /* a response without a request we saw */
+    }
+    if (t) {
+      t->has_resp = 1;
+    }
+  }
+  sd->cur = t ? t->depth : 0;
+  sd->in_message = 1;
+  start_headers(sd);
+  return 0;
+}
+
+/* Counts header-section bytes; poisons past the bound. */
+static int header_budget(http_side *sd, size_t n) {
+  sd->header_bytes += n;
+  if (sd->header_bytes > sd->conn->max_header_bytes) {
+    sd->conn->poison = sd->side == FS_SIDE_INITIATOR
+                           ? "http: request header section exceeds max_header_bytes"
+                           : "http: response header section exceeds max_header_bytes";
+    return -1;
+  }
+  return 0;
+}
+
+static int on_url(llhttp_t *p, const char *at, size_t n) {
+  http_side *sd = side_of(p);
+  http_txn *t = cur_txn(sd);
+  if (header_budget(sd, n)) {
+    return -1;
+  }
+  if (t) {
+    fsi_http_txn_append(t, HF_URI, at, n);
+  }
+  return 0;
+}
+
+/* The method is known once the request target is: record it then, so a
+ * request cut by a gap in its headers still shows it. */
+static int on_url_complete(llhttp_t *p) {
+  http_side *sd = side_of(p);
+  http_txn *t = cur_txn(sd);
+  if (t && !t->f[HF_METHOD].set) {
+    const char *m = llhttp_method_name((llhttp_method_t)p->method);
+    fsi_http_txn_append(t, HF_METHOD, m, strlen(m));
+  }
+  return 0;
+}
+
+static int on_status(llhttp_t *p, const char *at, size_t n) {
+  http_side *sd = side_of(p);
+  http_txn *t = cur_txn(sd);
+  if (header_budget(sd, n)) {
+    return -1;
+  }
+  if (t) {
+    fsi_http_txn_append(t, HF_STATUS_MSG, at, n);
+  }
+  return 0;
+}
+
+static int on_header_field(llhttp_t *p, const char *at, size_t n) {
+  http_side *sd = side_of(p);
+  if (header_budget(sd, n)) {
+    return -1;
+  }
+  size_t room = sizeof sd->hname - sd->hname_len;
+  if (n > room) {
+    sd->hname_cut = 1;
+    n = room;
+  }
+  memcpy(sd->hname + sd->hname_len, at, n);
+  sd->hname_len += (uint32_t)n;
+  http_txn *t = cur_txn(sd);
+  if (t && sd->conn->all_headers) {
+    if (sd->in_value == 0 && t->hdrs[sd->side] && !t->hdrs[sd->side]->open) {
+      fsi_http_allhdr_begin(t, sd->side);
+    }
+    fsi_http_allhdr_append(t, sd->side, at, n);
+  }
+  return 0;
+}
+
+static int name_is(const http_side *sd, const char *name) {
+  size_t n = strlen(name);
+  if (sd->hname_cut || sd->hname_len != n) {
+    return 0;
+  }
+  for (size_t i = 0; i < n; i++) {
+    char a = sd->hname[i];
+    if (a >= 'A' && a <= 'Z') {
+      a = (char)(a - 'A' + 'a');
+    }
+    if (a != name[i]) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+static int on_header_field_complete(llhttp_t *p) {
+  http_side *sd = side_of(p);
+  http_txn *t = cur_txn(sd);
+  int target = HF_NONE;
+  if (sd->side == FS_SIDE_INITIATOR) {
+    if (name_is(sd, "host")) {
+      target = HF_HOST;
+    } else if (name_is(sd, "user-agent")) {
+      target = HF_UA;
+    } else if (name_is(sd, "referer")) {
+      target = HF_REFERRER;
+    } else if (name_is(sd, "content-type")) {
+      target = HF_REQ_CTYPE;
+    }
+  } else if (name_is(sd, "content-type")) {
+    target = HF_RESP_CTYPE;
+  }
+  if (t && target != HF_NONE && t->f[target].set) {
+    target = HF_NONE; /* the first of repeated headers wins */
+  }
+  sd->target = target;
+  sd->in_value = 1;
+  sd->fold_ws = 0;
+  sd->piece_at_end = 0;
+  if (t && sd->conn->all_headers) {
+    fsi_http_allhdr_append(t, sd->side, ": ", 2);
+  }
+  return 0;
+}
+
+static void put_value(http_side *sd, http_txn *t, const char *at, size_t n) {
+  if (sd->target != HF_NONE) {
+    fsi_http_txn_append(t, sd->target, at, n);
+  }
+  if (sd->conn->all_headers) {
+    fsi_http_allhdr_append(t, sd->side, at, n);
+  }
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t n) {
+  http_side *sd = side_of(p);
+  http_txn *t = cur_txn(sd);
+  if (header_budget(sd, n)) {
+    return -1;
+  }
+  if (!t) {
+    return 0;
+  }
+  /* A piece that does not continue the previous one byte for byte follows
+   * an obs-fold (CRLF + blanks): RFC 9112 5.2 replaces the fold by one SP. */
+  if (sd->in_value == 2 && !(sd->piece_at_end && at == sd->buf_begin)) {
+    if (sd->target != HF_NONE) {
+      fsi_http_txn_rtrim(t, sd->target);
+    }
+    put_value(sd, t, " ", 1);
+    sd->fold_ws = 1;
+  }
+  sd->in_value = 2;
+  sd->piece_at_end = (at + n == sd->buf_end);
+  if (sd->fold_ws) {
+    while (n > 0 && (*at == ' ' || *at == '\t')) {
+      at++;
+      n--;
+    }
+    if (n > 0) {
+      sd->fold_ws = 0;
+    }
+  }
+  put_value(sd, t, at, n);
+  return 0;
+}
+
+static int on_header_value_complete(llhttp_t *p) {
+  http_side *sd = side_of(p);
+  http_txn *t = cur_txn(sd);
+  if (t && sd->target != HF_NONE) {
+    fsi_http_txn_rtrim(t, sd->target);
+    if (!t->f[sd->target].set) {
+      t->f[sd->target].set = 1; /* present but empty */
+    }
+  }
+  if (t && sd->conn->all_headers && t->hdrs[sd->side]) {
+    t->hdrs[sd->side]->open = 0;
+  }
+  sd->in_value = 0;
+  sd->hname_len = 0;
+  sd->hname_cut = 0;
+  sd->target = HF_NONE;
+  sd->fold_ws = 0;
+  return 0;
+}
+
+static void put_version(http_txn *t, int id, const llhttp_t *p) {
+  char v[4];
+  v[0] = (char)('0' + (p->http_major % 10));
+  v[1] = '.';
+  v[2] = (char)('0' + (p->http_minor % 10));
+  fsi_http_txn_append(t, id, v, 3);
+}
+
+static int on_headers_complete(llhttp_t *p) {
+  http_side *sd = side_of(p);
+  http_txn *t = cur_txn(sd);
+  if (!t) {
+    return 0;
+  }
+  if (sd->side == FS_SIDE_INITIATOR) {
+    put_version(t, HF_REQ_VERSION, p);
+    t->is_head = p->method == HTTP_HEAD;
+    t->is_connect = p->method == HTTP_CONNECT;
+    return 0;
+  }
+  put_version(t, HF_RESP_VERSION, p);
+  t->status_code = p->status_code;
+  if (t->is_head || p->status_code == 204 || p->status_code == 304 ||
+      (p->status_code >= 100 && p->status_code < 200 && p->status_code != 101)) {
+    /* No body, whatever the headers announce (RFC 9112 6.3 item 1). */
+    return 1;
+  }
+  if (t->is_connect && p->status_code >= 200 && p->status_code < 300) {
+    return 2; /* tunnel established: no body, stop after this message */
+  }
+  return 0;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t n) {
+  (void)at;
+  http_side *sd = side_of(p);
+  http_txn *t = cur_txn(sd);
+  if (t) {
+    if (sd->side == FS_SIDE_INITIATOR) {
+      t->req_body_len += n;
+    } else {
+      t->resp_body_len += n;
+    }
+  }
+  return 0;
+}
+
+/* The message of @p sd ended (parsed to its end, or cut by a gap/EOF). */
+static int side_message_complete(http_side *sd, unsigned status, int cut) {
+  http_conn *c = sd->conn;
+  http_txn *t = cur_txn(sd);
+  int pause = 0;
+  sd->in_message = 0;
+  sd->cur = 0;
+  if (!t) {
+    return 0;
+  }
+  if (sd->side == FS_SIDE_INITIATOR) {
+    t->req_done = 1;
+    t->req_gap = (uint8_t)cut;
+  } else if (!cut && status >= 100 && status < 200 && status != 101) {
+    /* Interim response: remember it as Zeek's info_code/info_msg and wait
+     * for the final one, which pairs with the same request. */
+    uint32_t len = t->f[HF_STATUS_MSG].len;
+    memcpy(t->info_msg, t->status_msg, len);
+    t->info_msg_len = len;
+    t->info_code = status;
+    t->status_code = 0;
+    memset(&t->f[HF_STATUS_MSG], 0, sizeof t->f[0]);
+    memset(&t->f[HF_RESP_VERSION], 0, sizeof t->f[0]);
+    memset(&t->f[HF_RESP_CTYPE], 0, sizeof t->f[0]);
+    t->has_resp = 0;
+    if (t->hdrs[1]) {
+      t->hdrs[1]->n = t->hdrs[1]->used = t->hdrs[1]->open = 0;
+    }
+    return 0;
+  } else {
+    t->resp_done = 1;
+    t->resp_gap = (uint8_t)cut;
+    if (!cut && (status == 101 || (t->is_connect && status >= 200 && status < 300))) {
+      t->final_upgrade = 1;
+      c->done = 1;
+      pause = 1;
+    } else if (t->req_upgrade && c->s[0].state == HS_PAUSED) {
+      /* The server refused the upgrade: the request side carries on. */
+      llhttp_resume_after_upgrade(&c->s[0].p);
+      c->s[0].state = HS_NORMAL;
+    }
+  }
+  try_emit(c);
+  return pause;
+}
+
+static int on_message_complete(llhttp_t *p) {
+  http_side *sd = side_of(p);
+  if (side_message_complete(sd, p->status_code, 0)) {
+    return HPE_PAUSED;
+  }
+  return 0;
+}
+
+static const llhttp_settings_t http_settings = {
+    .on_message_begin = on_message_begin,
+    .on_url = on_url,
+    .on_url_complete = on_url_complete,
+    .on_status = on_status,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+    .on_header_field_complete = on_header_field_complete,
+    .on_header_value_complete = on_header_value_complete,
+};
+
+static void side_reset(http_side *sd) {
+  llhttp_init(&sd->p, sd->side == FS_SIDE_INITIATOR ? HTTP_REQUEST : HTTP_RESPONSE, &http_settings);
+  sd->p.data = sd;
+  sd->in_message = 0;
+  sd->cur = 0;
+  start_headers(sd);
+}
+
+void *fsi_http_create(const fs_parser_env *env) {
+  http_conn *c = calloc(1, sizeof *c);
+  if (!c) {
+    return NULL;
+  }
+  c->env = env;
+  const char *opt = env ? env->options : NULL;
+  uint64_t mp = fsi_http_option(opt, "max_pending", HTTP_PENDING_DEFAULT);
+  c->max_pending = (uint32_t)(mp < 1 ? 1 : mp > HTTP_PENDING_LIMIT ? HTTP_PENDING_LIMIT : mp);
+  c->all_headers = fsi_http_option(opt, "all_headers", 0) != 0;
+  c->max_header_bytes = fsi_http_option(opt, "max_header_bytes", HTTP_HEADER_BYTES_DEFAULT);
+  for (uint32_t i = 0; i < 2; i++) {
+    c->s[i].conn = c;
+    c->s[i].side = i;
+    side_reset(&c->s[i]);
+  }
+  return c;
+}
+
+static const char *error_reason(uint32_t side, llhttp_errno_t e) {
+  int req = side == FS_SIDE_INITIATOR;
+  switch (e) {
+  case HPE_INVALID_METHOD: return "http: invalid request method";
+  case HPE_INVALID_URL: return "http: invalid request target";
+  case HPE_INVALID_VERSION:
+    return req ? "http: invalid request version" : "http: invalid response version";
+  case HPE_INVALID_STATUS: return "http: invalid status line";
+  case HPE_INVALID_CONSTANT:
+    return req ? "http: malformed request line" : "http: malformed status line";
+  case HPE_INVALID_HEADER_TOKEN:
+    return req ? "http: invalid request header" : "http: invalid response header";
+  case HPE_INVALID_CONTENT_LENGTH:
+  case HPE_UNEXPECTED_CONTENT_LENGTH: return "http: invalid Content-Length";
+  case HPE_INVALID_CHUNK_SIZE: return "http: invalid chunk size";
+  case HPE_INVALID_TRANSFER_ENCODING: return "http: invalid Transfer-Encoding";
+  case HPE_CR_EXPECTED:
+  case HPE_LF_EXPECTED:
+    return req ? "http: malformed request framing" : "http: malformed response framing";
+  default: return req ? "http: malformed request" : "http: malformed response";
+  }
+}
+
+static int poison_now(http_conn *c, const char *reason) {
+  if (!c->poison) {
+    c->poison = reason;
+  }
+  emit_all(c);
+  c->s[0].state = c->s[1].state = HS_DEAD;
+  return FS_PARSE_POISON;
+}
+
+static int finish_done(http_conn *c) {
+  emit_all(c);
+  c->s[0].state = c->s[1].state = HS_DEAD;
+  return FS_PARSE_DONE;
+}
+
+int fsi_http_feed(void *self, uint32_t side, const uint8_t *data, size_t len, fs_time_ns ts,
+                  size_t *consumed) {
+  http_conn *c = self;
+  http_side *sd = &c->s[side & 1];
+  size_t pos = 0;
+  *consumed = len;
+  if (c->poison) {
+    return FS_PARSE_POISON;
+  }
+  if (c->done) {
+    return FS_PARSE_DONE;
+  }
+  sd->ts = ts;
+  while (pos < len) {
+    if (sd->state == HS_DEAD) {
+      break;
+    }
+    if (sd->state == HS_PAUSED) {
+      *consumed = pos; /* kept by the host until the upgrade is settled */
+      return FS_PARSE_OK;
+    }
+    if (sd->state == HS_RESYNC) {
+      int partial = 0;
+      size_t off =
+          fsi_http_resync_scan(sd->side, data + pos, len - pos, &sd->at_line_start, &partial);
+      if (partial) {
+        *consumed = pos + off;
+        return FS_PARSE_OK;
+      }
+      pos += off;
+      if (pos >= len) {
+        break;
+      }
+      side_reset(sd);
+      sd->state = HS_NORMAL;
+      counter(c, "http.resync", 1);
+    }
+    const char *b = (const char *)data + pos;
+    sd->buf_begin = b;
+    sd->buf_end = (const char *)data + len;
+    llhttp_errno_t e = llhttp_execute(&sd->p, b, len - pos);
+    sd->buf_begin = sd->buf_end = NULL;
+    if (e == HPE_OK) {
+      pos = len;
+    } else if (c->poison) {
+      return poison_now(c, c->poison);
+    } else if (c->done) {
+      return finish_done(c);
+    } else if (e == HPE_PAUSED_UPGRADE && sd->side == FS_SIDE_INITIATOR) {
+      /* CONNECT or Upgrade: what follows is not HTTP unless the server says no. */
+      http_txn *t = c->count ? c->ring[(c->head + c->count - 1) % HTTP_PENDING_LIMIT] : NULL;
+      if (t && t->has_req) {
+        t->req_upgrade = 1;
+      }
+      sd->state = HS_PAUSED;
+      *consumed = (size_t)((const uint8_t *)llhttp_get_error_pos(&sd->p) - data);
+      return FS_PARSE_OK;
+    } else if (e == HPE_PAUSED_UPGRADE) {
+      c->done = 1; /* a response switching protocols without our say */
+      return finish_done(c);
+    } else {
+      return poison_now(c, error_reason(sd->side, e));
+    }
+  }
+  return FS_PARSE_OK;
+}
+
+int fsi_http_gap(void *self, uint32_t side, uint64_t len, fs_time_ns ts) {
+  http_conn *c = self;
+  http_side *sd = &c->s[side & 1];
+  (void)ts;
+  if (c->poison) {
+    return FS_PARSE_POISON;
+  }
+  if (c->done) {
+    return FS_PARSE_DONE;
+  }
+  if (sd->state == HS_DEAD) {
+    return FS_PARSE_OK;
+  }
+  counter(c, "http.gap", 1);
+  if (sd->state == HS_NORMAL && sd->in_message) {
+    http_txn *t = cur_txn(sd);
+    /* A gap inside a body of known length: skip it and keep parsing. */
+    int in_body =
+        llhttp_get_errno(&sd->p) == HPE_OK && (sd->p.flags & F_CONTENT_LENGTH) &&
+        !(sd->p.flags & F_CHUNKED) && sd->p.content_length > 0 && t &&
+        (sd->side == FS_SIDE_INITIATOR ? t->f[HF_REQ_VERSION].set : t->f[HF_RESP_VERSION].set);
+    if (in_body && sd->p.content_length > len) {
+      sd->p.content_length -= len;
+      if (sd->side == FS_SIDE_INITIATOR) {
+        t->req_body_len += len;
+      } else {
+        t->resp_body_len += len;
+      }
+      return FS_PARSE_OK;
+    }
+    if (in_body && sd->p.content_length == len) {
+      if (sd->side == FS_SIDE_INITIATOR) {
+        t->req_body_len += len;
+      } else {
+        t->resp_body_len += len;
+      }
+      int stop = side_message_complete(sd, sd->p.status_code, 0);
+      side_reset(sd);
+      return stop ? finish_done(c) : FS_PARSE_OK;
+    }
+    side_message_complete(sd, sd->p.status_code, 1);
+  }
+  side_reset(sd);
+  sd->state = HS_RESYNC;
+  sd->at_line_start = 1;
+  return FS_PARSE_OK;
+}
+
+/* End of one direction: completes a body delimited by the close. */
+static int end_of_side(http_conn *c, http_side *sd) {
+  if (sd->state == HS_NORMAL && sd->in_message) {
+    llhttp_errno_t e = llhttp_finish(&sd->p);
+    if (sd->in_message) {
+      (void)e; /* cut short: keep what was parsed */
+      side_message_complete(sd, sd->p.status_code, 1);
+    }
+  }
+  sd->state = HS_DEAD;
+  return c->done ? FS_PARSE_DONE : FS_PARSE_OK;
+}
+
+int fsi_http_end_side(void *self, uint32_t side, fs_time_ns ts) {
+  http_conn *c = self;
+  (void)ts;
+  if (c->poison) {
+    return FS_PARSE_POISON;
+  }
+  if (c->done) {
+    return FS_PARSE_DONE;
+  }
+  int r = end_of_side(c, &c->s[side & 1]);
+  try_emit(c);
+  return r == FS_PARSE_DONE ? finish_done(c) : r;
+}
+
+void fsi_http_finish(void *self, fs_time_ns ts) {
+  http_conn *c = self;
+  (void)ts;
+  if (!c->poison && !c->done) {
+    end_of_side(c, &c->s[1]);
+    end_of_side(c, &c->s[0]);
+  }
+  emit_all(c);
+  c->s[0].state = c->s[1].state = HS_DEAD;
+}
+
+const char *fsi_http_poison_reason(void *self) { return ((http_conn *)self)->poison; }
+
+void fsi_http_destroy(void *self) {
+  http_conn *c = self;
+  if (!c) {
+    return;
+  }
+  while (c->count > 0) {
+    pop_head(c);
+  }
+  while (c->pool) {
+    http_txn *t = c->pool;
+    c->pool = t->next_free;
+    free(t->hdrs[0]);
+    free(t->hdrs[1]);
+    free(t);
+  }
+  free(c);
+}
