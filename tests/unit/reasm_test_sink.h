@@ -28,7 +28,7 @@ typedef struct rts_sink {
   int stop_after; /* > 0: return non-zero from the data call number stop_after */
 } rts_sink;
 
-static int rts_data(void *ctx, const uint8_t *data, size_t len, fs_time_ns ts) {
+static inline int rts_data(void *ctx, const uint8_t *data, size_t len, fs_time_ns ts) {
   rts_sink *s = ctx;
   s->data_calls++;
   s->last_ptr = data;
@@ -40,7 +40,7 @@ static int rts_data(void *ctx, const uint8_t *data, size_t len, fs_time_ns ts) {
   return s->stop_after > 0 && s->data_calls == (uint64_t)s->stop_after;
 }
 
-static int rts_gap(void *ctx, uint64_t len, fs_time_ns ts) {
+static inline int rts_gap(void *ctx, uint64_t len, fs_time_ns ts) {
   rts_sink *s = ctx;
   s->gap_calls++;
   s->gap_total += len;
@@ -50,7 +50,7 @@ static int rts_gap(void *ctx, uint64_t len, fs_time_ns ts) {
   return 0;
 }
 
-static fs_stream_sink rts_make(rts_sink *s) {
+static inline fs_stream_sink rts_make(rts_sink *s) {
   memset(s, 0, sizeof *s);
   fs_stream_sink k = {rts_data, rts_gap, s};
   return k;
