@@ -60,6 +60,13 @@ typedef struct fs_tracker_config {
    */
   uint32_t result_stats;
   uint32_t reserved0; /**< zero */
+  /**
+   * Zeek's connection-attempt rule (its tcp_attempt_delay, 5 s): a TCP flow
+   * still in SYN_SENT this long after its first SYN ends (idle_timeout,
+   * state aborted) even if the originator keeps sending; later packets
+   * start a new, partial flow. 0 = off (default): only idle timeouts apply.
+   */
+  fs_time_ns syn_attempt_timeout;
 } fs_tracker_config;
 
 /** What the tracker did with one packet. */

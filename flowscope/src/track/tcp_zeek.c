@@ -27,9 +27,9 @@ static const uint16_t tcp_server_ports[] = {
     143,  389,  443,  445,  465,  502,  587,  636,  993,  995,   1080,  1433,
     1521, 1883, 2049, 2404, 3128, 3306, 3389, 5060, 5222, 5223,  5269,  5432,
     5672, 5900, 6379, 6667, 8000, 8080, 8443, 8888, 9042, 11211, 20000, 27017};
-static const uint16_t udp_server_ports[] = {53,   67,   68,   69,   123,  137,  138,  161,
-                                            162,  500,  514,  1812, 1813, 2152, 3544, 4500,
-                                            4789, 5060, 5353, 5355, 6081, 47808};
+static const uint16_t udp_server_ports[] = {53,   67,   69,   123,  137,  138,  161,
+                                            162,  500,  514,  1812, 1813, 2152, 3544,
+                                            4500, 4789, 5060, 5353, 5355, 6081, 47808};
 
 static int in_sorted(const uint16_t *a, size_t n, uint16_t v) {
   size_t lo = 0, hi = n;
@@ -346,6 +346,22 @@ int fsi_tcp_is_reuse(const fsi_flow *f, uint32_t s, const fs_extract_result *ex)
   return 1;
 }
 
+static int clean(const fsi_tcp_side *x) {
+  return fsi_ep(x) == FSI_EP_ESTABLISHED ||
+         (fsi_ep(x) == FSI_EP_CLOSED && fsi_ep_prev(x) == FSI_EP_ESTABLISHED);
+}
+
+/* Bytes of side `s` that were sent but never captured ('G', missed_bytes). */
+static void record_gap(fsi_flow *f, uint32_t s, uint64_t bytes) {
+  fsi_tcp_side *x = &f->u.tcp[s];
+  uint64_t m = (uint64_t)x->missed + bytes;
+  x->missed = m > UINT32_MAX ? UINT32_MAX : (uint32_t)m;
+  if (x->gap_cnt < UINT8_MAX) {
+    x->gap_cnt++;
+    fsi_hist_scaled(f, s, 'G', x->gap_cnt);
+  }
+}
+
 void fsi_tcp_packet(fs_tracker *t, fsi_flow *f, uint32_t s, const fs_extract_result *ex) {
   (void)t;
   fsi_tcp_side *e = &f->u.tcp[s];
@@ -378,6 +394,7 @@ void fsi_tcp_packet(fs_tracker *t, fsi_flow *f, uint32_t s, const fs_extract_res
     e->eflags |= FSI_E_FIN_SEEN;
 
   uint64_t gap = 0;
+  uint32_t fin_gap = 0;
   if (flags & FS_TCP_ACK) {
     if (fsi_ep(p) == FSI_EP_INACTIVE) {
       /* Number the silent peer's bytes as if its SYN had been seen. */
@@ -400,6 +417,13 @@ void fsi_tcp_packet(fs_tracker *t, fsi_flow *f, uint32_t s, const fs_extract_res
     }
   }
 
+  /* A FIN beyond the last byte seen: the bytes in between were lost (Zeek's
+   * reassembler reports them as a gap once the FIN is acknowledged). */
+  if ((flags & FS_TCP_FIN) && !(flags & (FS_TCP_SYN | FS_TCP_RST)) &&
+      fsi_ep(e) != FSI_EP_INACTIVE && seq_delta(base_seq, e->last_seq) > 0 &&
+      seq_delta(base_seq, e->last_seq) <= TOO_LARGE_SEQ_DELTA)
+    fin_gap = (uint32_t)seq_delta(base_seq, e->last_seq);
+
   int32_t delta_last = seq_delta(seq_end, e->last_seq);
   update_last_seq(f, s, seq_end, flags, len);
 
@@ -408,16 +432,12 @@ void fsi_tcp_packet(fs_tracker *t, fsi_flow *f, uint32_t s, const fs_extract_res
   if (do_close)
     e->eflags |= FSI_E_DID_CLOSE;
 
-  /* Zeek reports gaps only while both sides are established (not for the
-   * unreliable acks that arrive with the close). */
-  if (gap && fsi_ep(e) == FSI_EP_ESTABLISHED && fsi_ep(p) == FSI_EP_ESTABLISHED) {
-    uint64_t m = (uint64_t)p->missed + gap;
-    p->missed = m > UINT32_MAX ? UINT32_MAX : (uint32_t)m;
-    if (p->gap_cnt < UINT8_MAX) {
-      p->gap_cnt++;
-      fsi_hist_scaled(f, s ^ 1u, 'G', p->gap_cnt);
-    }
-  }
+  /* Zeek records gaps only while both sides are established or closed
+   * cleanly from established (not around resets or partial pickups). */
+  if (fin_gap && clean(e) && clean(p))
+    record_gap(f, s, fin_gap);
+  if (gap && clean(e) && clean(p))
+    record_gap(f, s ^ 1u, gap);
 
   /* Lifecycle extras the Zeek model does not need. */
   if ((flags & FS_TCP_ACK) && !(flags & FS_TCP_SYN)) {

@@ -176,8 +176,16 @@ static fs_time_ns flow_first_seen(const fsi_flow *f) {
 }
 
 fs_time_ns fsi_flow_deadline(const fs_tracker *t, const fsi_flow *f) {
-  (void)t;
-  return fsi_flow_last_seen(f) + (fs_time_ns)f->timeout_ms * 1000000u;
+  fs_time_ns d = fsi_flow_last_seen(f) + (fs_time_ns)f->timeout_ms * 1000000u;
+  /* Zeek's connection attempt: no answer within the attempt time after the
+   * SYN ends the attempt even if the originator keeps sending. */
+  if (t->cfg.syn_attempt_timeout && f->state == FS_STATE_SYN_SENT &&
+      f->side[FS_SIDE_INITIATOR].packets) {
+    fs_time_ns a = f->side[FS_SIDE_INITIATOR].first_seen + t->cfg.syn_attempt_timeout;
+    if (a < d)
+      d = a;
+  }
+  return d;
 }
 
 static uint64_t dgram_wire_payload(const fs_extract_result *ex) {
@@ -481,6 +489,15 @@ int fs_tracker_track(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_
   }
   uint32_t is_new = 0;
   const int is_tcp = ex->key.proto == FS_L4_TCP && ex->has_tcp;
+  if (idx != FSI_NIL) {
+    /* Expired but not yet swept (the wheel runs at tick granularity): the
+     * old flow ends at its deadline and this packet starts a new one. */
+    fs_time_ns d = fsi_flow_deadline(t, &t->recs[idx]);
+    if (d < ts) {
+      fsi_flow_end(t, idx, FS_END_IDLE_TIMEOUT, d);
+      idx = FSI_NIL;
+    }
+  }
   if (idx != FSI_NIL && is_tcp &&
       fsi_tcp_is_reuse(&t->recs[idx], fsi_side_of(&t->recs[idx], ex->orientation), ex)) {
     /* A new SYN on a finished (or different-ISN) connection: Zeek starts a
