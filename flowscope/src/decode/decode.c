@@ -350,6 +350,8 @@ static uint32_t v6_ext(walk *w, uint8_t *nh, const uint8_t **p, uint32_t *cap, u
   while (*nh != 44 && is_v6_ext(*nh)) {
     if (deeper(w))
       return FS_SKIP_TOO_DEEP;
+    if (*wire < 2)
+      return FS_SKIP_MALFORMED; /* the payload length ends before this header */
     if (*cap < 2)
       return FS_SKIP_TRUNCATED;
     uint32_t len = *nh == 51 ? ((uint32_t)(*p)[1] + 2) * 4 : ((uint32_t)(*p)[1] + 1) * 8;
