@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: MIT */
+/* JSON writer: escaping rules are documented in docs/output.md ("Strings"). */
+#include "json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void fsi_jw_init(fsi_jw *w) { memset(w, 0, sizeof *w); }
+
+void fsi_jw_free(fsi_jw *w) {
+  free(w->buf);
+  memset(w, 0, sizeof *w);
+}
+
+void fsi_jw_reset(fsi_jw *w) {
+  w->len = 0;
+  w->depth = 0;
+  w->oom = 0;
+  w->need_comma[0] = 0;
+}
+
+/* Makes room for @p n more bytes; on failure sets oom and returns 0. */
+static int reserve(fsi_jw *w, size_t n) {
+  if (w->oom)
+    return 0;
+  if (w->len + n <= w->cap)
+    return 1;
+  size_t cap = w->cap ? w->cap : 1024;
+  while (cap < w->len + n) {
+    if (cap > ((size_t)-1) / 2) {
+      w->oom = 1;
+      return 0;
+    }
+    cap *= 2;
+  }
+  char *nb = realloc(w->buf, cap);
+  if (!nb) {
+    w->oom = 1;
+    return 0;
+  }
+  w->buf = nb;
+  w->cap = cap;
+  return 1;
+}
+
+void fsi_jw_raw(fsi_jw *w, const char *p, size_t n) {
+  if (n == 0 || !reserve(w, n))
+    return;
+  memcpy(w->buf + w->len, p, n);
+  w->len += n;
+}
+
+static void put(fsi_jw *w, char c) {
+  if (!reserve(w, 1))
+    return;
+  w->buf[w->len++] = c;
+}
+
+/* Called before every value: writes the separating comma inside arrays. */
+static void before_value(fsi_jw *w) {
+  if (w->depth == 0)
+    return;
+  /* After a key the comma was already written by fsi_jw_key. */
+  if (w->need_comma[w->depth] == 2) {
+    w->need_comma[w->depth] = 1;
+    return;
+  }
+  if (w->need_comma[w->depth])
+    put(w, ',');
+  w->need_comma[w->depth] = 1;
+}
+
+static void open_level(fsi_jw *w, char c) {
+  before_value(w);
+  put(w, c);
+  if (w->depth + 1 < FSI_JW_MAX_DEPTH)
+    w->depth++;
+  w->need_comma[w->depth] = 0;
+}
+
+static void close_level(fsi_jw *w, char c) {
+  put(w, c);
+  if (w->depth > 0)
+    w->depth--;
+}
+
+void fsi_jw_obj_begin(fsi_jw *w) { open_level(w, '{'); }
+void fsi_jw_obj_end(fsi_jw *w) { close_level(w, '}'); }
+void fsi_jw_arr_begin(fsi_jw *w) { open_level(w, '['); }
+void fsi_jw_arr_end(fsi_jw *w) { close_level(w, ']'); }
+
+void fsi_jw_key(fsi_jw *w, const char *key) {
+  if (w->need_comma[w->depth])
+    put(w, ',');
+  put(w, '"');
+  fsi_jw_escape(w, key, strlen(key));
+  put(w, '"');
+  put(w, ':');
+  w->need_comma[w->depth] = 2; /* the value follows without a comma */
+}
+
+/*
+ * Length of the valid UTF-8 sequence at p (1..4), or 0 when the bytes there
+ * are not valid UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF).
+ */
+static size_t utf8_seq(const unsigned char *p, size_t n) {
+  unsigned char c = p[0];
+  if (c < 0x80)
+    return 1;
+  if (c >= 0xc2 && c <= 0xdf)
+    return (n >= 2 && (p[1] & 0xc0) == 0x80) ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) {
+    if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
+      return 0;
+    if (c == 0xe0 && p[1] < 0xa0)
+      return 0; /* overlong */
+    if (c == 0xed && p[1] >= 0xa0)
+      return 0; /* UTF-16 surrogate */
+    return 3;
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    if (n < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
+      return 0;
+    if (c == 0xf0 && p[1] < 0x90)
+      return 0; /* overlong */
+    if (c == 0xf4 && p[1] >= 0x90)
+      return 0; /* above U+10FFFF */
+    return 4;
+  }
+  return 0;
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+void fsi_jw_escape(fsi_jw *w, const char *s, size_t n) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t i = 0;
+  while (i < n) {
+    /* Copy the longest run of bytes that need no escaping in one go. */
+    size_t run = i;
+    while (run < n && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' && p[run] != '\\')
+      run++;
+    if (run > i) {
+      fsi_jw_raw(w, (const char *)p + i, run - i);
+      i = run;
+      continue;
+    }
+    unsigned char c = p[i];
+    char esc[8];
+    switch (c) {
+    case '"':
+      fsi_jw_raw(w, "\\\"", 2);
+      i++;
+      continue;
+    case '\\':
+      fsi_jw_raw(w, "\\\\", 2);
+      i++;
+      continue;
+    case '\n':
+      fsi_jw_raw(w, "\\n", 2);
+      i++;
+      continue;
+    case '\r':
+      fsi_jw_raw(w, "\\r", 2);
+      i++;
+      continue;
+    case '\t':
+      fsi_jw_raw(w, "\\t", 2);
+      i++;
+      continue;
+    default: break;
+    }
+    if (c < 0x20 || c == 0x7f) {
+      /* Other control bytes: \u00NN, which decodes to the same byte. */
+      memcpy(esc, "\\u00", 4);
+      esc[4] = hexdig[c >> 4];
+      esc[5] = hexdig[c & 15];
+      fsi_jw_raw(w, esc, 6);
+      i++;
+      continue;
+    }
+    size_t k = utf8_seq(p + i, n - i);
+    if (k) {
+      fsi_jw_raw(w, (const char *)p + i, k);
+      i += k;
+      continue;
+    }
+    /* Invalid UTF-8: as Zeek does, the four characters \xNN (JSON "\\xNN"). */
+    memcpy(esc, "\\\\x", 3);
+    esc[3] = hexdig[c >> 4];
+    esc[4] = hexdig[c & 15];
+    fsi_jw_raw(w, esc, 5);
+    i++;
+  }
+}
+
+void fsi_jw_str(fsi_jw *w, const char *p, size_t n) {
+  before_value(w);
+  put(w, '"');
+  fsi_jw_escape(w, p, n);
+  put(w, '"');
+}
+
+void fsi_jw_cstr(fsi_jw *w, const char *s) { fsi_jw_str(w, s, strlen(s)); }
+
+void fsi_jw_hex(fsi_jw *w, const uint8_t *p, size_t n) {
+  before_value(w);
+  put(w, '"');
+  for (size_t i = 0; i < n; i++) {
+    char h[2] = {hexdig[p[i] >> 4], hexdig[p[i] & 15]};
+    fsi_jw_raw(w, h, 2);
+  }
+  put(w, '"');
+}
+
+size_t fsi_u64_to_dec(uint64_t v, char *out) {
+  char tmp[24];
+  size_t n = 0;
+  do {
+    tmp[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  for (size_t i = 0; i < n; i++)
+    out[i] = tmp[n - 1 - i];
+  return n;
+}
+
+void fsi_jw_u64(fsi_jw *w, uint64_t v) {
+  char d[24];
+  before_value(w);
+  fsi_jw_raw(w, d, fsi_u64_to_dec(v, d));
+}
+
+void fsi_jw_i64(fsi_jw *w, int64_t v) {
+  char d[24];
+  before_value(w);
+  if (v < 0) {
+    put(w, '-');
+    /* Negate in unsigned arithmetic: INT64_MIN has no positive int64. */
+    fsi_jw_raw(w, d, fsi_u64_to_dec((uint64_t)0 - (uint64_t)v, d));
+  } else {
+    fsi_jw_raw(w, d, fsi_u64_to_dec((uint64_t)v, d));
+  }
+}
+
+void fsi_jw_f64(fsi_jw *w, double v) {
+  if (!isfinite(v)) {
+    fsi_jw_null(w);
+    return;
+  }
+  char d[40];
+  before_value(w);
+  int n = snprintf(d, sizeof d, "%.17g", v);
+  if (n > 0)
+    fsi_jw_raw(w, d, (size_t)n < sizeof d ? (size_t)n : sizeof d - 1);
+}
+
+void fsi_jw_bool(fsi_jw *w, int v) {
+  before_value(w);
+  if (v)
+    fsi_jw_raw(w, "true", 4);
+  else
+    fsi_jw_raw(w, "false", 5);
+}
+
+void fsi_jw_null(fsi_jw *w) {
+  before_value(w);
+  fsi_jw_raw(w, "null", 4);
+}
+
+size_t fsi_secs_to_text(uint64_t ns, char *d) {
+  uint64_t sec = ns / 1000000000u;
+  uint64_t usec = (ns % 1000000000u) / 1000u;
+  size_t n = fsi_u64_to_dec(sec, d);
+  d[n++] = '.';
+  for (int i = 5; i >= 0; i--) {
+    d[n + (size_t)i] = (char)('0' + usec % 10);
+    usec /= 10;
+  }
+  return n + 6;
+}
+
+void fsi_jw_secs(fsi_jw *w, uint64_t ns) {
+  char d[32];
+  before_value(w);
+  fsi_jw_raw(w, d, fsi_secs_to_text(ns, d));
+}

@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT */
+/* The capture loop shared by flows, sessions and replay. */
+#include "run.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "encap_map.h"
+#include "output.h"
+#include "plugins.h"
+#include "progress.h"
+#include "records.h"
+#include "signals.h"
+#include "stats.h"
+
+typedef struct run_ctx {
+  const fsi_opts *o;
+  fs_driver *driver;
+  fsi_output *out;
+  fsi_encap_map encaps; /* outer layers of live flows that had any */
+  int sessions;         /* application records wanted */
+} run_ctx;
+
+/* The flow's first timestamp, for the uid of a message record. */
+static fs_time_ns first_seen_of(run_ctx *rc, const fs_event *ev) {
+  if (ev->stats && ev->stats->first_seen)
+    return ev->stats->first_seen;
+  fs_flow_stats st;
+  memset(&st, 0, sizeof st);
+  st.struct_size = sizeof st;
+  if (fs_tracker_lookup(fs_driver_tracker(rc->driver), ev->key, &st) == 0 && st.first_seen)
+    return st.first_seen;
+  return ev->ts;
+}
+
+static void on_event(void *self, const fs_event *ev) {
+  run_ctx *rc = self;
+  switch (ev->type) {
+  case FS_EV_FLOW_STARTED:
+    if (ev->key && ev->packet)
+      fsi_encap_map_note(&rc->encaps, ev->key, ev->packet);
+    break;
+  case FS_EV_FLOW_ENDED: {
+    if (!ev->key || !ev->stats)
+      return;
+    fsi_flowinfo fi;
+    fsi_flowinfo_init(&fi, ev->key, ev->orientation, ev->stats, ev->stats->first_seen,
+                      rc->o->uid_seed);
+    fsi_encap encap;
+    if (fsi_encap_map_take(&rc->encaps, ev->key, &encap))
+      fi.encap = &encap;
+    fsi_output_flow(rc->out, &fi);
+    break;
+  }
+  case FS_EV_MESSAGE: {
+    if (!rc->sessions || !ev->key || !ev->message)
+      return;
+    fsi_flowinfo fi;
+    fsi_flowinfo_init(&fi, ev->key, ev->orientation, ev->stats, first_seen_of(rc, ev),
+                      rc->o->uid_seed);
+    fs_time_ns ts = ev->message->ts ? ev->message->ts : ev->ts;
+    fsi_output_message(rc->out, &fi, ev->message, ts);
+    break;
+  }
+  default: break; /* other and future event types are not records */
+  }
+}
+
+static void on_flush(void *self) { (void)self; }
+
+static const fs_event_sink_ops sink_ops = {
+    .struct_size = sizeof(fs_event_sink_ops), .on_event = on_event, .flush = on_flush};
+
+static void apply_timeouts(const fsi_opts *o, fs_tracker_config *tc) {
+  for (uint32_t i = 0; i < o->n_timeouts; i++) {
+    const fsi_timeout_opt *t = &o->timeouts[i];
+    fs_timeout_class *c = &tc->timeouts[t->proto];
+    if (t->state < 0 || t->state == 0)
+      c->new_ = t->value;
+    if (t->state < 0 || t->state == 1)
+      c->established = t->value;
+    if (t->state < 0 || t->state == 2)
+      c->closed = t->value;
+  }
+}
+
+/* Random bits for the live table hash seed (not for uids: those use --uid-seed). */
+static uint64_t random_seed(void) {
+  uint64_t s = fsi_wall_ns() ^ ((uint64_t)getpid() << 32);
+  s ^= s >> 33;
+  s *= 0xff51afd7ed558ccdull;
+  s ^= s >> 33;
+  return s;
+}
+
+static int open_source(const fsi_opts *o, fs_source **src) {
+  fs_source_config sc;
+  fs_source_config_default(&sc);
+  sc.filter = o->filter;
+  if (o->snaplen)
+    sc.snaplen = o->snaplen;
+  sc.promisc = o->promisc ? 1u : 0u;
+  if (o->buffer_size)
+    sc.buffer_size = o->buffer_size;
+  char errbuf[FS_ERRBUF_SIZE] = "";
+  int rc;
+  const char *name = o->iface ? o->iface : o->capture;
+  if (o->iface) {
+    rc = fs_source_open_live(src, o->iface, &sc, errbuf);
+  } else {
+    /* Name the usual causes ourselves: libpcap's wording varies by version. */
+    if (strcmp(o->capture, "-") != 0 && access(o->capture, R_OK) != 0) {
+      fsi_error("%s: cannot open capture: %s", o->capture, strerror(errno));
+      return FSI_EXIT_ERROR;
+    }
+    rc = fs_source_open_file(src, o->capture, &sc, errbuf);
+  }
+  if (rc == 0)
+    return FSI_EXIT_OK;
+  const char *what = o->iface ? "cannot capture on interface" : "cannot read capture";
+  if (rc == FS_E_FILTER) {
+    fsi_error("bad --filter '%s' for %s: %s", o->filter ? o->filter : "", name,
+              errbuf[0] ? errbuf : fs_strerror(rc));
+    return FSI_EXIT_USAGE;
+  }
+  if (strcmp(name, "-") == 0)
+    name = "standard input";
+  fsi_error("%s: %s: %s", name, what, errbuf[0] ? errbuf : fs_strerror(rc));
+  return FSI_EXIT_ERROR;
+}
+
+/* Replay pacing: sleeps until packet time @p ts is due at speed @p speed. */
+typedef struct pacer {
+  int started;
+  fs_time_ns t0;
+  uint64_t w0;
+} pacer;
+
+static void pace(pacer *p, double speed, fs_time_ns ts) {
+  if (speed <= 0)
+    return;
+  uint64_t now = fsi_mono_ns();
+  if (!p->started || ts < p->t0) {
+    p->started = 1;
+    p->t0 = ts;
+    p->w0 = now;
+    return;
+  }
+  uint64_t due = p->w0 + (uint64_t)((double)(ts - p->t0) / speed);
+  while (now < due && !fsi_signals_stop_requested()) {
+    uint64_t wait = due - now;
+    if (wait > 200000000u)
+      wait = 200000000u; /* wake up to notice signals */
+    struct timespec req = {.tv_sec = (time_t)(wait / FS_NS_PER_SEC),
+                           .tv_nsec = (long)(wait % FS_NS_PER_SEC)};
+    nanosleep(&req, NULL);
+    now = fsi_mono_ns();
+  }
+}
+
+int fsi_cmd_run(const fsi_opts *o) {
+  int live = o->iface != NULL;
+  int replay = o->command == FSI_CMD_REPLAY;
+  run_ctx rc;
+  memset(&rc, 0, sizeof rc);
+  rc.o = o;
+  rc.sessions = o->command != FSI_CMD_FLOWS;
+
+  fs_registry *reg = NULL;
+  int status = FSI_EXIT_OK;
+  if (rc.sessions) {
+    status = fsi_plugins_load(o, 1, &reg);
+    if (status != FSI_EXIT_OK)
+      return status;
+  }
+  fs_source *src = NULL;
+  status = open_source(o, &src);
+  if (status != FSI_EXIT_OK) {
+    fs_registry_destroy(reg);
+    return status;
+  }
+
+  fs_driver_config dc;
+  fs_driver_config_default(&dc);
+  dc.mode = rc.sessions ? FS_DRIVE_SESSIONS : FS_DRIVE_FLOWS;
+  dc.registry = reg;
+  dc.dedup = o->dedup ? 1u : 0u;
+  if (o->max_flows)
+    dc.tracker.max_flows = o->max_flows;
+  if (live)
+    dc.tracker.hash_seed = random_seed();
+  apply_timeouts(o, &dc.tracker);
+  dc.sink.ops = &sink_ops;
+  dc.sink.self = &rc;
+  char errbuf[FS_ERRBUF_SIZE] = "";
+  int lrc = fs_driver_create(&rc.driver, &dc, errbuf);
+  if (lrc != 0) {
+    fsi_error("cannot set up the flow driver: %s", errbuf[0] ? errbuf : fs_strerror(lrc));
+    fs_source_close(src);
+    fs_registry_destroy(reg);
+    return lrc == FS_E_INVAL ? FSI_EXIT_USAGE : FSI_EXIT_ERROR;
+  }
+  if (fsi_encap_map_init(&rc.encaps, dc.tracker.max_flows) != 0) {
+    fsi_error("out of memory");
+    fs_driver_destroy(rc.driver);
+    fs_source_close(src);
+    fs_registry_destroy(reg);
+    return FSI_EXIT_ERROR;
+  }
+  status = fsi_output_open(&rc.out, o, live || replay);
+  if (status != FSI_EXIT_OK) {
+    fsi_encap_map_free(&rc.encaps);
+    fs_driver_destroy(rc.driver);
+    fs_source_close(src);
+    fs_registry_destroy(reg);
+    return status;
+  }
+
+  fsi_signals_install(src);
+  fsi_progress progress;
+  fsi_progress_init(&progress, o->progress);
+  pacer pc = {0, 0, 0};
+  fs_packet_view pkt;
+  int damaged = 0, failed = 0;
+  char damage[FS_ERRBUF_SIZE + 64] = "";
+  uint64_t n = 0;
+  for (;;) {
+    if (fsi_signals_stop_requested())
+      break;
+    memset(&pkt, 0, sizeof pkt);
+    pkt.struct_size = sizeof pkt;
+    int r = fs_source_next(src, &pkt);
+    if (r == 1) {
+      if (replay)
+        pace(&pc, o->speed, pkt.ts);
+      int fr = fs_driver_feed(rc.driver, &pkt);
+      if (fr < 0) {
+        fsi_error("%s: packet %llu: %s", live ? o->iface : o->capture, (unsigned long long)(n + 1),
+                  fs_strerror(fr));
+        failed = 1;
+        break;
+      }
+      if ((++n & 1023u) == 0)
+        fsi_progress_update(&progress, src, rc.driver, 0);
+      continue;
+    }
+    if (r == 0) { /* live read timeout: let time pass for idle flows */
+      fs_driver_advance(rc.driver, fsi_wall_ns());
+      fsi_progress_update(&progress, src, rc.driver, 0);
+      continue;
+    }
+    if (r == FS_E_EOF)
+      break;
+    const char *why = fs_source_error(src);
+    if (r == FS_E_TRUNCATED || r == FS_E_FORMAT) {
+      damaged = 1;
+      snprintf(damage, sizeof damage, "%s after %llu packets%s%s",
+               r == FS_E_TRUNCATED ? "capture truncated" : "capture damaged", (unsigned long long)n,
+               why && why[0] ? ": " : "", why ? why : "");
+    } else {
+      fsi_error("%s: read failed after %llu packets: %s",
+                live ? o->iface : (strcmp(o->capture, "-") ? o->capture : "standard input"),
+                (unsigned long long)n, why && why[0] ? why : fs_strerror(r));
+      failed = 1;
+    }
+    break;
+  }
+  fsi_signals_release();
+  /* End of input (or a stop): every live flow ends with a record. */
+  fs_driver_finish(rc.driver);
+  fsi_progress_update(&progress, src, rc.driver, 1);
+  fsi_progress_done(&progress);
+  if (o->stats)
+    fsi_stats_print(stderr, src, rc.driver, rc.out);
+  status = fsi_output_close(rc.out);
+  const char *name = live ? o->iface : (strcmp(o->capture, "-") ? o->capture : "standard input");
+  if (damaged) {
+    if (o->allow_truncated) {
+      fsi_warn("%s: %s (--allow-truncated)", name, damage);
+    } else {
+      fsi_error("%s: %s; records up to the damage were written (use --allow-truncated to accept)",
+                name, damage);
+      if (status == FSI_EXIT_OK)
+        status = FSI_EXIT_TRUNCATED;
+    }
+  }
+  if (failed && status == FSI_EXIT_OK)
+    status = FSI_EXIT_ERROR;
+  int sig = fsi_signals_stop_requested();
+  if (sig && !live && status == FSI_EXIT_OK) {
+    fsi_warn("%s: interrupted after %llu packets; flows so far were flushed", name,
+             (unsigned long long)n);
+    status = FSI_EXIT_INTERRUPTED;
+  }
+  fsi_encap_map_free(&rc.encaps);
+  fs_driver_destroy(rc.driver);
+  fs_source_close(src);
+  fs_registry_destroy(reg);
+  return status;
+}

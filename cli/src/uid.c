@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* uid = "C" + base62(96 bits of XXH3-128(key . first_seen, seed)). */
+#include "uid.h"
+
+#include <string.h>
+#include <xxhash.h>
+
+uint64_t fsi_uid(const fs_flow_key *key, fs_time_ns first_seen, uint64_t seed, char *out) {
+  static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  uint8_t in[FS_KEY_SIZE + 8];
+  memcpy(in, key, FS_KEY_SIZE);
+  for (int i = 0; i < 8; i++) /* little-endian, so the hash is the same on every host */
+    in[FS_KEY_SIZE + i] = (uint8_t)(first_seen >> (8 * i));
+  XXH128_hash_t h = XXH3_128bits_withSeed(in, sizeof in, seed);
+  /* 96 bits: all of low64 and 32 bits of high64, as three 32-bit limbs. */
+  uint32_t limb[3] = {(uint32_t)(h.high64 & 0xffffffffu), (uint32_t)(h.low64 >> 32),
+                      (uint32_t)h.low64};
+  out[0] = 'C';
+  for (int pos = 17; pos >= 1; pos--) {
+    /* Long division of the 96-bit number by 62. */
+    uint64_t rem = 0;
+    for (int i = 0; i < 3; i++) {
+      uint64_t cur = (rem << 32) | limb[i];
+      limb[i] = (uint32_t)(cur / 62);
+      rem = cur % 62;
+    }
+    out[pos] = b62[rem];
+  }
+  out[18] = '\0';
+  return h.low64;
+}
