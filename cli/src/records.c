@@ -43,14 +43,8 @@ void fsi_flowinfo_init(fsi_flowinfo *fi, const fs_flow_key *key, uint32_t orient
   memcpy(fi->resp_h, b_first ? key->addr_a : key->addr_b, alen);
   if (!fi->has_ports)
     return;
-  if (key->proto == FS_L4_ICMP || key->proto == FS_L4_ICMPV6) {
-    /* ICMP keys carry type << 8 | code of the first packet; Zeek prints the
-     * type as orig_p and the counterpart type (or the code) as resp_p. */
-    uint16_t tc = key->port_a;
-    fsi_icmp_ports(key->proto == FS_L4_ICMPV6, (uint16_t)(tc >> 8), (uint16_t)(tc & 0xff),
-                   &fi->orig_p, &fi->resp_p);
-    return;
-  }
+  /* ICMP keys carry Zeek's ICMP "ports" (type, and the counterpart type or
+   * the code) like ports, so they orient like TCP/UDP ports. */
   fi->orig_p = b_first ? key->port_b : key->port_a;
   fi->resp_p = b_first ? key->port_a : key->port_b;
 }
@@ -65,13 +59,13 @@ int fsi_flowinfo_community_id(const fsi_flowinfo *fi, uint16_t seed, char *out) 
   memcpy(t.daddr, fi->resp_h, 16);
   t.proto = fi->proto;
   if (fi->has_ports) {
-    if (fi->proto == FS_L4_ICMP || fi->proto == FS_L4_ICMPV6) {
-      t.sport = (uint16_t)(fi->key->port_a >> 8);
-      t.dport = (uint16_t)(fi->key->port_a & 0xff);
-    } else {
-      t.sport = fi->orig_p;
-      t.dport = fi->resp_p;
-    }
+    t.sport = fi->orig_p;
+    t.dport = fi->resp_p;
+    /* The key maps an ICMPv4 router advertisement (9) to its solicitation
+     * (10); Community ID treats 9 as one-way with its code, which is 0 for
+     * plain router advertisements (RFC 1256). */
+    if (fi->proto == FS_L4_ICMP && t.sport == 9 && t.dport == 10)
+      t.dport = 0;
   }
   return fsi_community_id(&t, seed, out);
 }

@@ -1,0 +1,621 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""End-to-end tests of the `flowscope` command on the project's own captures.
+
+Expected values come from (a) the capture's own bytes (pcap_truth.py, an
+independent decoder written for these tests), (b) the requests the
+recording script made (tests/data/loopback_traffic.py: hosts, URIs, DNS
+names, SNIs), (c) Zeek's documented rules checked by hand against the
+tcpdump listing in tests/data/README.md, and (d) the Community ID spec's
+published baseline for the corpus captures it was made from. Nothing is
+copied from flowscope's own output.
+"""
+import argparse
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pcap_truth  # noqa: E402
+
+ARGS = None
+DEMO = None
+FAILS = []
+SKIPS = []
+
+
+def run(args, stdin=None, timeout=120, input_bytes=None):
+    p = subprocess.run([ARGS.flowscope] + args, stdin=stdin, input=input_bytes,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def plugin_args():
+    return ["--plugin-dir", ARGS.plugin_dir, "--no-system-plugins"]
+
+
+def have_plugin(name):
+    return os.path.exists(os.path.join(ARGS.plugin_dir, name + ".so"))
+
+
+def records(text):
+    """Parses JSON lines strictly: every line must be one JSON object."""
+    out = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            raise AssertionError("empty line %d in JSON-lines output" % n)
+        obj = json.loads(line)
+        assert isinstance(obj, dict), "line %d is not an object" % n
+        out.append(obj)
+    return out
+
+
+class Skip(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def eq(got, want, what):
+    if got != want:
+        raise AssertionError("%s: got %r, want %r" % (what, got, want))
+
+
+def usec_text(ns):
+    return ns // 1000 / 1e6
+
+
+def tuple_of(r):
+    return (r.get("proto"), r.get("id.orig_h"), r.get("id.orig_p"), r.get("id.resp_h"),
+            r.get("id.resp_p"))
+
+
+def truth_by_tuple():
+    return {tuple_of(t): t for t in pcap_truth.connections(DEMO)}
+
+
+# Zeek's history and state for these connections, checked by hand against the
+# tcpdump listing: every TCP connection is SYN, SYN-ACK, ACK, data both ways,
+# FIN from the originator then from the responder -> "ShADadFf", "SF"; every
+# UDP DNS exchange is one query and one reply -> "Dd", "SF".
+def expected_history(proto):
+    return "ShADadFf" if proto == "tcp" else "Dd"
+
+
+def check_conn_against_truth(r, t):
+    what = "conn %s" % (tuple_of(r),)
+    eq(r["_path"], "conn", what + " _path")
+    for f in ("orig_pkts", "resp_pkts", "orig_ip_bytes", "resp_ip_bytes", "community_id"):
+        eq(r.get(f), t[f], what + " " + f)
+    eq(r.get("orig_bytes"), t["orig_bytes"], what + " orig_bytes")
+    eq(r.get("resp_bytes"), t["resp_bytes"], what + " resp_bytes")
+    eq(r.get("ts"), usec_text(t["first_ns"]), what + " ts")
+    eq(round(r.get("duration", -1), 6), round(usec_text(t["last_ns"]) - usec_text(t["first_ns"]), 6),
+       what + " duration")
+    eq(r.get("conn_state"), "SF", what + " conn_state")
+    eq(r.get("history"), expected_history(r["proto"]), what + " history")
+    eq(r.get("missed_bytes"), 0, what + " missed_bytes")
+    check(re.fullmatch(r"C[0-9A-Za-z]{17}", r.get("uid", "")), what + " uid format: %r" % r.get("uid"))
+    check("vlan" not in r and "tunnel" not in r, what + ": no vlan/tunnel on loopback")
+
+
+# ---------------------------------------------------------------- flows
+
+def test_flows_demo():
+    rc, out, err = run(["flows", DEMO])
+    eq(rc, 0, "exit status (stderr: %s)" % err)
+    recs = records(out)
+    truth = truth_by_tuple()
+    eq(len(recs), 10, "conn records (tests/data/README.md lists 10 connections)")
+    seen = set()
+    for r in recs:
+        t = truth.get(tuple_of(r))
+        check(t is not None, "record %s has no connection in the capture (orientation?)" % (tuple_of(r),))
+        check_conn_against_truth(r, t)
+        check("service" not in r, "flows does not run parsers: no service")
+        seen.add(tuple_of(r))
+        eq(r.get("end_reason"), "fin" if r["proto"] == "tcp" else "flush",
+           "end_reason of %s" % (tuple_of(r),))
+    eq(len(seen), 10, "distinct connections")
+    eq(len({r["uid"] for r in recs}), 10, "distinct uids")
+    # Orientation: the DNS client (port 3530x) is the originator although the
+    # canonical key puts port 53 first.
+    dns_udp = [r for r in recs if r["proto"] == "udp"]
+    eq(sorted(r["id.orig_p"] for r in dns_udp), [35301, 35302, 35303, 35304], "DNS client ports")
+    check(all(r["id.resp_p"] == 53 for r in dns_udp), "DNS server port is the responder")
+
+
+def test_flows_stdin_and_uid_stability():
+    rc1, out1, _ = run(["flows", DEMO])
+    with open(DEMO, "rb") as f:
+        rc2, out2, err2 = run(["flows", "-"], stdin=f)
+    eq(rc2, 0, "stdin exit status (%s)" % err2)
+    eq(out2, out1, "reading '-' (stdin) gives the same records as the file")
+    rc3, out3, _ = run(["flows", "--uid-seed", "12345", DEMO])
+    u1 = [r["uid"] for r in records(out1)]
+    u3 = [r["uid"] for r in records(out3)]
+    check(set(u1).isdisjoint(u3), "--uid-seed changes every uid")
+    eq([r["community_id"] for r in records(out3)], [r["community_id"] for r in records(out1)],
+       "community ids do not depend on --uid-seed")
+    rc4, out4, _ = run(["flows", "--community-id-seed", "1", DEMO])
+    truth = truth_by_tuple()
+    for r in records(out4):
+        t = truth[tuple_of(r)]
+        fam = 6 if ":" in r["id.orig_h"] else 4
+        af = socket.AF_INET6 if fam == 6 else socket.AF_INET
+        want = pcap_truth.community_id({"tcp": 6, "udp": 17}[r["proto"]],
+                                       socket.inet_pton(af, r["id.orig_h"]),
+                                       socket.inet_pton(af, r["id.resp_h"]),
+                                       r["id.orig_p"], r["id.resp_p"], seed=1)
+        eq(r["community_id"], want, "community id with seed 1")
+        check(r["community_id"] != t["community_id"], "seed 1 differs from seed 0")
+
+
+def test_flows_filter():
+    rc, out, err = run(["flows", "--filter", "udp", DEMO])
+    eq(rc, 0, "exit status (%s)" % err)
+    recs = records(out)
+    eq(sorted(r["id.orig_p"] for r in recs), [35301, 35302, 35303, 35304], "udp-only flows")
+
+
+def test_flows_csv():
+    rc, out, err = run(["flows", "--format", "csv", DEMO])
+    eq(rc, 0, "exit status (%s)" % err)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    eq(len(rows), 10, "csv rows")
+    truth = truth_by_tuple()
+    for row in rows:
+        key = (row["proto"], row["id.orig_h"], int(row["id.orig_p"]), row["id.resp_h"],
+               int(row["id.resp_p"]))
+        t = truth[key]
+        for f in ("orig_pkts", "resp_pkts", "orig_ip_bytes", "resp_ip_bytes", "orig_bytes",
+                  "resp_bytes"):
+            eq(int(row[f]), t[f], "csv %s %s" % (key, f))
+        eq(row["community_id"], t["community_id"], "csv community_id")
+        eq(row["conn_state"], "SF", "csv conn_state")
+
+
+def test_flows_eve():
+    rc, out, err = run(["flows", "--format", "eve", DEMO])
+    eq(rc, 0, "exit status (%s)" % err)
+    recs = records(out)
+    eq(len(recs), 10, "eve flow events")
+    truth = truth_by_tuple()
+    for r in recs:
+        eq(r["event_type"], "flow", "event_type")
+        key = (r["proto"].lower(), r["src_ip"], r["src_port"], r["dest_ip"], r["dest_port"])
+        t = truth[key]
+        eq(r["flow"]["pkts_toserver"], t["orig_pkts"], "pkts_toserver")
+        eq(r["flow"]["pkts_toclient"], t["resp_pkts"], "pkts_toclient")
+        eq(r["flow"]["bytes_toserver"], t["orig_ip_bytes"], "bytes_toserver (IP bytes)")
+        eq(r["community_id"], t["community_id"], "eve community_id")
+        check(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+0000", r["timestamp"]),
+              "EVE timestamp format %r" % r["timestamp"])
+        check(isinstance(r["flow_id"], int) and 0 <= r["flow_id"] < 2 ** 51, "flow_id")
+
+
+# ---------------------------------------------------------------- sessions
+
+HTTP_TRUTH = [  # from loopback_traffic.py, in order
+    ("127.0.0.1", "GET", "127.0.0.1", "/index.html", "flowscope-recorder/1.0", 200, 0, 42),
+    ("127.0.0.1", "GET", "127.0.0.1", "/api/items?id=42", "flowscope-recorder/1.0", 200, 0, 26),
+    ("127.0.0.1", "POST", "127.0.0.1", "/api/items", "flowscope-recorder/1.0", 201, 17, 10),
+    ("127.0.0.1", "GET", "www.flowscope.test", "/missing", "curl-flowscope/1.0", 404, 0, 10),
+    ("::1", "GET", "[::1]", "/index.html", "curl-flowscope/1.0", 200, 0, 42),
+]
+DNS_TRUTH = [  # trans_id, query, qtype_name, rcode_name, answers (None: not checked)
+    (0x1001, "www.flowscope.test", "A", "NOERROR", ["127.0.0.10"]),
+    (0x1002, "www.flowscope.test", "AAAA", "NOERROR", ["fd00::10"]),
+    (0x1003, "alias.flowscope.test", "A", "NOERROR", ["www.flowscope.test", "127.0.0.10"]),
+    (0x1004, "missing.flowscope.test", "A", "NXDOMAIN", []),
+    (0x1005, "txt.flowscope.test", "TXT", "NOERROR", None),
+]
+TLS_TRUTH = [  # server_name, version, ALPN chosen by the server
+    ("www.flowscope.test", "TLSv13", "http/1.1"),
+    ("tls12.flowscope.test", "TLSv12", "http/1.1"),
+]
+
+
+def sessions_records():
+    rc, out, err = run(["sessions"] + plugin_args() + [DEMO])
+    eq(rc, 0, "sessions exit status (stderr: %s)" % err)
+    return records(out)
+
+
+def test_sessions_conn_and_join():
+    recs = sessions_records()
+    conns = [r for r in recs if r["_path"] == "conn"]
+    eq(len(conns), 10, "conn records in sessions")
+    truth = truth_by_tuple()
+    for r in conns:
+        check_conn_against_truth(r, truth[tuple_of(r)])
+    by_uid = {r["uid"]: r for r in conns}
+    for r in recs:
+        if r["_path"] == "conn":
+            continue
+        c = by_uid.get(r.get("uid"))
+        check(c is not None, "%s record uid %r joins no conn record" % (r["_path"], r.get("uid")))
+        for f in ("id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p"):
+            eq(r.get(f), c[f], "%s record %s equals its conn's" % (r["_path"], f))
+        check(c["ts"] <= r["ts"] <= c["ts"] + c.get("duration", 0) + 1e-6,
+              "%s record ts within its connection" % r["_path"])
+    # Services where the plugins are built.
+    want = {}
+    if have_plugin("dns"):
+        want[53] = "dns"
+    if have_plugin("http"):
+        want[80] = "http"
+    if have_plugin("tls"):
+        want[443] = "ssl"
+    for r in conns:
+        if r["id.resp_p"] in want:
+            eq(r.get("service"), want[r["id.resp_p"]], "service of %s" % (tuple_of(r),))
+
+
+def test_sessions_http():
+    if not have_plugin("http"):
+        raise Skip("http plugin not built")
+    recs = [r for r in sessions_records() if r["_path"] == "http"]
+    eq(len(recs), len(HTTP_TRUTH), "http records")
+    for r, (orig_h, method, host, uri, ua, status, req_len, resp_len) in zip(recs, HTTP_TRUTH):
+        what = "http %s %s" % (method, uri)
+        eq(r["id.orig_h"], orig_h, what + " id.orig_h")
+        eq(r["id.resp_p"], 80, what + " id.resp_p")
+        eq(r.get("method"), method, what + " method")
+        eq(r.get("host"), host, what + " host")
+        eq(r.get("uri"), uri, what + " uri")
+        eq(r.get("user_agent"), ua, what + " user_agent")
+        eq(r.get("status_code"), status, what + " status_code")
+        eq(r.get("version"), "1.1", what + " version")
+        eq(r.get("request_body_len"), req_len, what + " request_body_len")
+        eq(r.get("response_body_len"), resp_len, what + " response_body_len")
+
+
+def test_sessions_dns():
+    if not have_plugin("dns"):
+        raise Skip("dns plugin not built")
+    recs = [r for r in sessions_records() if r["_path"] == "dns"]
+    eq(len(recs), len(DNS_TRUTH), "dns records")
+    for r, (tid, query, qtype, rcode, answers) in zip(recs, DNS_TRUTH):
+        what = "dns %s %s" % (query, qtype)
+        eq(r.get("trans_id"), tid, what + " trans_id")
+        eq(r.get("query"), query, what + " query")
+        eq(r.get("qtype_name"), qtype, what + " qtype_name")
+        eq(r.get("rcode_name"), rcode, what + " rcode_name")
+        eq(r["id.resp_p"], 53, what + " id.resp_p")
+        if answers is not None:
+            eq(r.get("answers", []), answers, what + " answers")
+        else:
+            check(any("flowscope" in a for a in r.get("answers", [])), what + " TXT answer")
+    if "proto" in recs[0]:
+        eq([r["proto"] for r in recs], ["udp"] * 4 + ["tcp"], "dns proto (the TXT query used TCP)")
+
+
+def test_sessions_tls():
+    if not have_plugin("tls"):
+        raise Skip("tls plugin not built")
+    recs = [r for r in sessions_records() if r["_path"] == "ssl"]
+    eq(len(recs), len(TLS_TRUTH), "ssl records")
+    for r, (sni, version, alpn) in zip(recs, TLS_TRUTH):
+        eq(r.get("server_name"), sni, "ssl server_name")
+        eq(r.get("version"), version, "ssl version of %s" % sni)
+        eq(r.get("next_protocol"), alpn, "ssl next_protocol of %s" % sni)
+        eq(r["id.resp_p"], 443, "ssl id.resp_p")
+    eq(recs[1].get("cipher"), "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS 1.2 cipher")
+
+
+def test_log_dir():
+    d = tempfile.mkdtemp(prefix="fs-logs-")
+    try:
+        rc, out, err = run(["sessions", "--log-dir", d] + plugin_args() + [DEMO])
+        eq(rc, 0, "exit status (%s)" % err)
+        eq(out, "", "nothing on stdout with --log-dir")
+        files = sorted(os.listdir(d))
+        check("conn.log" in files, "conn.log written: %s" % files)
+        total = 0
+        for name in files:
+            check(name.endswith(".log"), "only .log files: %s" % name)
+            with open(os.path.join(d, name), encoding="utf-8") as f:
+                recs = [json.loads(line) for line in f]  # a JSON-lines reader
+            check(recs, "%s is not empty" % name)
+            for r in recs:
+                eq(r["_path"] + ".log", name, "record in its _path's file")
+            total += len(recs)
+        eq(len([1 for _ in open(os.path.join(d, "conn.log"))]), 10, "conn.log lines")
+        for plugin, log in (("http", "http.log"), ("dns", "dns.log"), ("tls", "ssl.log")):
+            if have_plugin(plugin):
+                check(log in files, "%s written" % log)
+        if shutil.which("jq"):
+            for name in files:
+                p = subprocess.run(["jq", "-e", "-c", "._path", os.path.join(d, name)],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                eq(p.returncode, 0, "jq reads %s (%s)" % (name, p.stderr.decode()))
+        # The same records as on standard output.
+        eq(total, len(sessions_records()), "records in files == records on stdout")
+    finally:
+        shutil.rmtree(d)
+
+
+def test_replay_pace():
+    truth = pcap_truth.connections(DEMO)
+    span = (max(t["last_ns"] for t in truth) - min(t["first_ns"] for t in truth)) / 1e9
+    t0 = time.monotonic()
+    rc, out, err = run(["replay", "--speed", "4"] + plugin_args() + [DEMO])
+    took = time.monotonic() - t0
+    eq(rc, 0, "replay exit status (%s)" % err)
+    check(took >= span / 4 * 0.8, "replay at 4x took %.2fs for a %.2fs capture" % (took, span))
+    rc, fast, _ = run(["replay", "--speed", "0"] + plugin_args() + [DEMO])
+    eq(fast, out, "replay output does not depend on the pace")
+    check(len(records(fast)) == len(sessions_records()), "replay = sessions records")
+
+
+# ---------------------------------------------------------------- errors
+
+def expect_error(args, status, *needles, stdin=None):
+    rc, out, err = run(args, stdin=stdin)
+    eq(rc, status, "exit status of %s (stderr: %s)" % (args, err.strip()))
+    lines = [l for l in err.splitlines() if l.strip()]
+    check(len(lines) >= 1, "a message on stderr for %s" % args)
+    msg = lines[0]
+    check(msg.startswith("flowscope: error: "), "error line format: %r" % msg)
+    for n in needles:
+        check(n in msg, "message %r names %r" % (msg, n))
+    return out, err
+
+
+def test_error_missing_capture():
+    expect_error(["flows", "/nonexistent/capture.pcap"], 1, "/nonexistent/capture.pcap",
+                 "No such file")
+
+
+def test_error_unreadable_capture():
+    d = tempfile.mkdtemp(prefix="fs-err-")
+    try:
+        junk = os.path.join(d, "notes.txt")
+        with open(junk, "w") as f:
+            f.write("this is not a capture file\n" * 4)
+        expect_error(["flows", junk], 1, junk)
+        expect_error(["flows", d], 1, d)  # a directory
+        if os.geteuid() != 0:
+            locked = os.path.join(d, "locked.pcap")
+            shutil.copy(DEMO, locked)
+            os.chmod(locked, 0)
+            expect_error(["flows", locked], 1, locked, "Permission denied")
+    finally:
+        shutil.rmtree(d)
+
+
+def test_error_bad_options():
+    expect_error(["flows", "--bogus", DEMO], 2, "--bogus")
+    expect_error(["flows", "--format", "xml", DEMO], 2, "--format", "xml")
+    expect_error(["flows", "--idle-timeout", "tcp=abc", DEMO], 2, "--idle-timeout")
+    expect_error(["flows", "--max-flows", "0", DEMO], 2, "--max-flows")
+    expect_error(["flows"], 2, "CAPTURE")
+    expect_error(["frobnicate", DEMO], 2, "frobnicate")
+    expect_error(["flows", DEMO, DEMO], 2, "one CAPTURE")
+    expect_error(["flows", "--filter"], 2, "--filter")
+
+
+def test_error_bad_bpf():
+    expect_error(["flows", "--filter", "tcp port nonsense-port-name", DEMO], 2, "--filter",
+                 "nonsense-port-name")
+
+
+def test_error_plugin_not_found():
+    expect_error(["sessions", "--plugin", "nosuchproto"] + plugin_args() + [DEMO], 2,
+                 "nosuchproto", "not found")
+
+
+def truncated_copy(d):
+    with open(DEMO, "rb") as f:
+        data = f.read()
+    cut = os.path.join(d, "cut.pcap")
+    # Cut 20 bytes into the last record: everything before it is intact.
+    last = list(pcap_truth.read_pcap(DEMO))
+    keep = len(data) - len(last[-1][2]) + 20
+    with open(cut, "wb") as f:
+        f.write(data[:keep])
+    return cut, len(last) - 1
+
+
+def test_error_truncated_capture():
+    d = tempfile.mkdtemp(prefix="fs-cut-")
+    try:
+        cut, intact = truncated_copy(d)
+        out, err = expect_error(["flows", "--stats", cut], 3, cut, "truncated")
+        recs = records(out)
+        eq(len(recs), 10, "every flow is still flushed")
+        pkts = sum(r["orig_pkts"] + r["resp_pkts"] for r in recs)
+        eq(pkts, intact, "packets before the damage are all counted")
+        rc, out2, err2 = run(["flows", "--allow-truncated", cut])
+        eq(rc, 0, "--allow-truncated exit status")
+        check("warning" in err2 and "truncated" in err2, "--allow-truncated still reports: %r" % err2)
+        eq(out2, out, "same records with --allow-truncated")
+    finally:
+        shutil.rmtree(d)
+
+
+# ---------------------------------------------------------------- live, signals
+
+def test_live_capture_sigint():
+    port = 39000 + os.getpid() % 1000
+    p = subprocess.Popen([ARGS.flowscope, "flows", "-i", "lo", "--filter",
+                          "udp and port %d" % port, "--stats"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(1.0)
+    if p.poll() is not None:
+        out, err = p.communicate()
+        if b"ermission" in err or b"Operation not permitted" in err:
+            raise Skip("no permission to capture on lo")
+        raise AssertionError("live capture exited early: %s" % err.decode())
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    sport = s.getsockname()[1]
+    for _ in range(3):
+        s.sendto(b"hello", ("127.0.0.1", port))
+    s.close()
+    time.sleep(0.7)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=20)
+    eq(p.returncode, 0, "exit status after SIGINT (%s)" % err.decode())
+    recs = records(out.decode())
+    mine = [r for r in recs if r.get("id.orig_p") == sport and r.get("id.resp_p") == port]
+    eq(len(mine), 1, "the live flow is flushed at SIGINT")
+    eq(mine[0]["orig_pkts"], 3, "three datagrams")
+    eq(mine[0]["orig_ip_bytes"], 3 * (20 + 8 + 5), "IP bytes of three 5-byte datagrams")
+    eq(mine[0]["end_reason"], "flush", "ended by the flush at exit")
+    check("stats: capture: received" in err.decode(), "live drop statistics in --stats")
+
+
+def test_sigterm_on_stdin():
+    # A file read from a pipe that stays open: SIGTERM stops it, flows are flushed.
+    with open(DEMO, "rb") as f:
+        data = f.read()
+    p = subprocess.Popen([ARGS.flowscope, "flows", "-"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdin.write(data)
+    p.stdin.flush()
+    time.sleep(1.0)
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=20)
+    eq(p.returncode, 130, "interrupted file read exit status (%s)" % err.decode())
+    eq(len(records(out.decode())), 10, "every flow read so far is flushed")
+
+
+# ---------------------------------------------------------------- docs and help
+
+def long_options_in_code():
+    with open(os.path.join(ARGS.source_dir, "cli/src/options.c")) as f:
+        src = f.read()
+    return set(re.findall(r'\{"([a-z][a-z-]+)", (?:required|no)_argument', src))
+
+
+def test_help_matches_code_and_docs():
+    rc, out, err = run(["--help"])
+    eq(rc, 0, "--help exit status")
+    in_help = set(re.findall(r"--([a-z][a-z-]+)", out))
+    code = long_options_in_code()
+    eq(sorted(code - in_help), [], "options in the code missing from --help")
+    eq(sorted(in_help - code), [], "options in --help the code does not accept")
+    for cmd in ("flows", "sessions", "replay", "plugins"):
+        check("flowscope %s" % cmd in out, "--help shows the %s command" % cmd)
+    check("Examples:" in out, "--help has examples")
+    with open(os.path.join(ARGS.source_dir, "docs/cli.md")) as f:
+        doc = f.read()
+    in_doc = set(re.findall(r"--([a-z][a-z-]+)", doc))
+    eq(sorted(code - in_doc), [], "options missing from docs/cli.md")
+    eq(sorted(in_doc - code), [], "options in docs/cli.md the code does not accept")
+    rc, out, _ = run(["--version"])
+    eq(rc, 0, "--version exit status")
+    check(re.match(r"flowscope \d+\.\d+\.\d+ ", out), "--version text %r" % out)
+
+
+def doc_fields(section):
+    """Field names in the first column of the table under a '## section' heading."""
+    with open(os.path.join(ARGS.source_dir, "docs/output.md")) as f:
+        text = f.read()
+    m = re.search(r"^## %s\n(.*?)(?=^## )" % re.escape(section), text, re.S | re.M)
+    check(m, "docs/output.md has a '## %s' section" % section)
+    return set(re.findall(r"^\| `([^`]+)` \|", m.group(1), re.M)), m.group(1)
+
+
+def test_output_doc_matches_records():
+    conn_doc, _ = doc_fields("conn")
+    recs = sessions_records()
+    for r in recs:
+        if r["_path"] == "conn":
+            extra = set(r) - conn_doc
+            eq(sorted(extra), [], "conn fields not documented in docs/output.md")
+    rc, out, _ = run(["flows", "--format", "csv", DEMO])
+    header = out.splitlines()[0].split(",")
+    eq(sorted(set(header) - conn_doc), [], "csv columns not documented as conn fields")
+    for path, plugin in (("http", "http"), ("dns", "dns"), ("ssl", "tls")):
+        if not have_plugin(plugin):
+            continue
+        fields, _ = doc_fields(path)
+        for r in recs:
+            if r["_path"] == path:
+                eq(sorted(set(r) - fields), [], "%s fields not in docs/output.md" % path)
+
+
+# ---------------------------------------------------------------- corpus
+
+# The spec's baseline (baseline_deflt.json) was made from these captures.
+CID_BASELINE = [
+    ("tcp.pcap", "tcp", "128.232.110.120", 34855, "66.35.250.204", 80,
+     "1:LQU9qZlK+B5F3KDmev6m5PMibrg="),
+    ("udp.pcap", "udp", "192.168.1.52", 54585, "8.8.8.8", 53, "1:d/FP5EW3wiY1vCndhwleRRKHowQ="),
+    ("sctp.pcap", "sctp", "192.168.170.8", 7, "192.168.170.56", 7,
+     "1:MP2EtRCAUIZvTw6MxJHLV7N7JDs="),
+    ("ipv6.pcap", "tcp", "2001:470:e5bf:dead:4957:2174:e82c:4887", 63943,
+     "2607:f8b0:400c:c03::1a", 25, "1:/qFaeAR+gFe1KYjMzVDsMv+wgU4="),
+    ("icmp.pcap", "icmp", "192.168.0.89", 8, "192.168.0.1", 0, "1:X0snYXpgwiv9TZtqg64sgzUn6Dk="),
+]
+
+
+def test_community_id_corpus():
+    base = os.path.join(ARGS.corpus, "zeek", "communityid") if ARGS.corpus else ""
+    if not base or not os.path.isdir(base):
+        raise Skip("corpus zeek/communityid not available (FLOWSCOPE_CORPUS)")
+    for cap, proto, oh, op, rh, rp, cid in CID_BASELINE:
+        rc, out, err = run(["flows", os.path.join(base, cap)])
+        eq(rc, 0, "%s exit status (%s)" % (cap, err))
+        recs = records(out)
+        match = [r for r in recs if r["proto"] == proto and
+                 {(r["id.orig_h"], r["id.orig_p"]), (r["id.resp_h"], r["id.resp_p"])} ==
+                 {(oh, op), (rh, rp)}]
+        check(match, "%s: a %s flow %s:%d <-> %s:%d" % (cap, proto, oh, op, rh, rp))
+        eq(match[0]["community_id"], cid, "%s community_id (spec baseline)" % cap)
+        # And every flow of the capture against the independent Python computation.
+        for t in pcap_truth.connections(os.path.join(base, cap)):
+            r = [x for x in recs if tuple_of(x) == tuple_of(t)]
+            if r:
+                eq(r[0]["community_id"], t["community_id"], "%s %s" % (cap, tuple_of(t)))
+
+
+TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_") and callable(v)]
+
+
+def main():
+    global ARGS, DEMO
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--flowscope", required=True)
+    ap.add_argument("--plugin-dir", required=True)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--source-dir", required=True)
+    ap.add_argument("--corpus", default="")
+    ap.add_argument("only", nargs="*")
+    ARGS = ap.parse_args()
+    if not ARGS.corpus:
+        ARGS.corpus = os.environ.get("FLOWSCOPE_CORPUS", "")
+    DEMO = os.path.join(ARGS.data, "loopback-http-tls-dns.pcap")
+    for t in TESTS:
+        if ARGS.only and t.__name__ not in ARGS.only:
+            continue
+        try:
+            t()
+            print("PASS", t.__name__)
+        except Skip as e:
+            print("SKIP", t.__name__ + ":", e)
+            SKIPS.append(t.__name__)
+        except Exception as e:  # noqa: BLE001 - report every failure
+            print("FAIL", t.__name__ + ":", "%s: %s" % (type(e).__name__, e))
+            FAILS.append(t.__name__)
+    print("%d failed, %d skipped, %d run" % (len(FAILS), len(SKIPS), len(TESTS)))
+    return 1 if FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
