@@ -10,6 +10,8 @@
 
 #include <flowscope/flowscope.h>
 
+#include "engine.h"
+
 /** Progress state. */
 typedef struct fsi_progress {
   int enabled;        /**< drawing at all */
@@ -29,7 +31,7 @@ uint64_t fsi_wall_ns(void);
 void fsi_progress_init(fsi_progress *p, int wanted);
 
 /** Redraws when due (or always when @p force). */
-void fsi_progress_update(fsi_progress *p, fs_source *src, fs_driver *d, int force);
+void fsi_progress_update(fsi_progress *p, fs_source *src, fsi_engine *e, int force);
 
 /** Ends the line. */
 void fsi_progress_done(fsi_progress *p);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "encap_map.h"
+#include "engine.h"
 #include "output.h"
 #include "plugins.h"
 #include "progress.h"
@@ -17,7 +18,7 @@
 
 typedef struct run_ctx {
   const fsi_opts *o;
-  fs_driver *driver;
+  fsi_engine *engine;
   fsi_output *out;
   fsi_encap_map encaps; /* outer layers of live flows that had any */
   int sessions;         /* application records wanted */
@@ -30,7 +31,7 @@ static fs_time_ns first_seen_of(run_ctx *rc, const fs_event *ev) {
   fs_flow_stats st;
   memset(&st, 0, sizeof st);
   st.struct_size = sizeof st;
-  if (fs_tracker_lookup(fs_driver_tracker(rc->driver), ev->key, &st) == 0 && st.first_seen)
+  if (fs_tracker_lookup(fsi_engine_tracker(rc->engine), ev->key, &st) == 0 && st.first_seen)
     return st.first_seen;
   return ev->ts;
 }
@@ -72,28 +73,6 @@ static void on_flush(void *self) { (void)self; }
 
 static const fs_event_sink_ops sink_ops = {
     .struct_size = sizeof(fs_event_sink_ops), .on_event = on_event, .flush = on_flush};
-
-static void apply_timeouts(const fsi_opts *o, fs_tracker_config *tc) {
-  for (uint32_t i = 0; i < o->n_timeouts; i++) {
-    const fsi_timeout_opt *t = &o->timeouts[i];
-    fs_timeout_class *c = &tc->timeouts[t->proto];
-    if (t->state < 0 || t->state == 0)
-      c->new_ = t->value;
-    if (t->state < 0 || t->state == 1)
-      c->established = t->value;
-    if (t->state < 0 || t->state == 2)
-      c->closed = t->value;
-  }
-}
-
-/* Random bits for the live table hash seed (not for uids: those use --uid-seed). */
-static uint64_t random_seed(void) {
-  uint64_t s = fsi_wall_ns() ^ ((uint64_t)getpid() << 32);
-  s ^= s >> 33;
-  s *= 0xff51afd7ed558ccdull;
-  s ^= s >> 33;
-  return s;
-}
 
 static int open_source(const fsi_opts *o, fs_source **src) {
   fs_source_config sc;
@@ -182,29 +161,18 @@ int fsi_cmd_run(const fsi_opts *o) {
     return status;
   }
 
-  fs_driver_config dc;
-  fs_driver_config_default(&dc);
-  dc.mode = rc.sessions ? FS_DRIVE_SESSIONS : FS_DRIVE_FLOWS;
-  dc.registry = reg;
-  dc.dedup = o->dedup ? 1u : 0u;
-  if (o->max_flows)
-    dc.tracker.max_flows = o->max_flows;
-  if (live)
-    dc.tracker.hash_seed = random_seed();
-  apply_timeouts(o, &dc.tracker);
-  dc.sink.ops = &sink_ops;
-  dc.sink.self = &rc;
+  fs_event_sink sink = {&sink_ops, &rc};
   char errbuf[FS_ERRBUF_SIZE] = "";
-  int lrc = fs_driver_create(&rc.driver, &dc, errbuf);
+  int lrc = fsi_engine_create(&rc.engine, o, rc.sessions, reg, sink, errbuf);
   if (lrc != 0) {
-    fsi_error("cannot set up the flow driver: %s", errbuf[0] ? errbuf : fs_strerror(lrc));
+    fsi_error("cannot set up the flow engine: %s", errbuf[0] ? errbuf : fs_strerror(lrc));
     fs_source_close(src);
     fs_registry_destroy(reg);
     return lrc == FS_E_INVAL ? FSI_EXIT_USAGE : FSI_EXIT_ERROR;
   }
-  if (fsi_encap_map_init(&rc.encaps, dc.tracker.max_flows) != 0) {
+  if (fsi_encap_map_init(&rc.encaps, fsi_engine_max_flows(rc.engine)) != 0) {
     fsi_error("out of memory");
-    fs_driver_destroy(rc.driver);
+    fsi_engine_destroy(rc.engine);
     fs_source_close(src);
     fs_registry_destroy(reg);
     return FSI_EXIT_ERROR;
@@ -212,7 +180,7 @@ int fsi_cmd_run(const fsi_opts *o) {
   status = fsi_output_open(&rc.out, o, live || replay);
   if (status != FSI_EXIT_OK) {
     fsi_encap_map_free(&rc.encaps);
-    fs_driver_destroy(rc.driver);
+    fsi_engine_destroy(rc.engine);
     fs_source_close(src);
     fs_registry_destroy(reg);
     return status;
@@ -235,7 +203,7 @@ int fsi_cmd_run(const fsi_opts *o) {
     if (r == 1) {
       if (replay)
         pace(&pc, o->speed, pkt.ts);
-      int fr = fs_driver_feed(rc.driver, &pkt);
+      int fr = fsi_engine_feed(rc.engine, &pkt);
       if (fr < 0) {
         fsi_error("%s: packet %llu: %s", live ? o->iface : o->capture, (unsigned long long)(n + 1),
                   fs_strerror(fr));
@@ -243,12 +211,12 @@ int fsi_cmd_run(const fsi_opts *o) {
         break;
       }
       if ((++n & 1023u) == 0)
-        fsi_progress_update(&progress, src, rc.driver, 0);
+        fsi_progress_update(&progress, src, rc.engine, 0);
       continue;
     }
     if (r == 0) { /* live read timeout: let time pass for idle flows */
-      fs_driver_advance(rc.driver, fsi_wall_ns());
-      fsi_progress_update(&progress, src, rc.driver, 0);
+      fsi_engine_advance(rc.engine, fsi_wall_ns());
+      fsi_progress_update(&progress, src, rc.engine, 0);
       continue;
     }
     if (r == FS_E_EOF)
@@ -269,11 +237,11 @@ int fsi_cmd_run(const fsi_opts *o) {
   }
   fsi_signals_release();
   /* End of input (or a stop): every live flow ends with a record. */
-  fs_driver_finish(rc.driver);
-  fsi_progress_update(&progress, src, rc.driver, 1);
+  fsi_engine_finish(rc.engine);
+  fsi_progress_update(&progress, src, rc.engine, 1);
   fsi_progress_done(&progress);
   if (o->stats)
-    fsi_stats_print(stderr, src, rc.driver, rc.out);
+    fsi_stats_print(stderr, src, rc.engine, rc.out);
   status = fsi_output_close(rc.out);
   const char *name = live ? o->iface : (strcmp(o->capture, "-") ? o->capture : "standard input");
   if (damaged) {
@@ -295,7 +263,7 @@ int fsi_cmd_run(const fsi_opts *o) {
     status = FSI_EXIT_INTERRUPTED;
   }
   fsi_encap_map_free(&rc.encaps);
-  fs_driver_destroy(rc.driver);
+  fsi_engine_destroy(rc.engine);
   fs_source_close(src);
   fs_registry_destroy(reg);
   return status;

@@ -13,11 +13,11 @@ static void item(line *l, const char *name, uint64_t v) {
 
 static void count_cb(void *ctx, const char *path, uint64_t n) { item(ctx, path, n); }
 
-void fsi_stats_print(FILE *f, fs_source *src, fs_driver *d, const fsi_output *out) {
-  fs_driver_counters dc = {.struct_size = sizeof dc};
-  fs_driver_counters_get(d, &dc);
+void fsi_stats_print(FILE *f, fs_source *src, fsi_engine *e, const fsi_output *out) {
+  fsi_engine_counters dc;
+  fsi_engine_counters_get(e, &dc);
   fs_tracker_counters tc = {.struct_size = sizeof tc};
-  fs_tracker_counters_get(fs_driver_tracker(d), &tc);
+  fs_tracker_counters_get(fsi_engine_tracker(e), &tc);
   uint64_t skipped = 0;
   for (int i = 0; i < 32; i++)
     skipped += dc.skipped[i];

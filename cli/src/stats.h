@@ -12,9 +12,10 @@
 
 #include <flowscope/flowscope.h>
 
+#include "engine.h"
 #include "output.h"
 
-/** Prints the summary to @p f. Any argument but @p d may be NULL. */
-void fsi_stats_print(FILE *f, fs_source *src, fs_driver *d, const fsi_output *out);
+/** Prints the summary to @p f. @p src and @p out may be NULL. */
+void fsi_stats_print(FILE *f, fs_source *src, fsi_engine *e, const fsi_output *out);
 
 #endif /* FLOWSCOPE_CLI_STATS_H */

@@ -169,7 +169,8 @@ def connections(path):
             # Zeek's sizes: the sequence span from SYN+1 to the FIN.
             r["orig_bytes"] = (c["fin_seq"][0] - c["isn"][0] - 1) & 0xFFFFFFFF
             r["resp_bytes"] = (c["fin_seq"][1] - c["isn"][1] - 1) & 0xFFFFFFFF
-            assert r["orig_bytes"] == c["payload"][0], "retransmissions: not a clean capture"
+            # Equal to the summed payload when nothing was retransmitted.
+            r["clean"] = r["orig_bytes"] == c["payload"][0] and r["resp_bytes"] == c["payload"][1]
         elif c["proto"] != 6:
             r["orig_bytes"], r["resp_bytes"] = c["payload"]
         out.append(r)

@@ -96,6 +96,7 @@ def expected_history(proto):
 
 def check_conn_against_truth(r, t):
     what = "conn %s" % (tuple_of(r),)
+    check(t.get("clean", True), what + ": the capture has retransmissions; truth would be wrong")
     eq(r["_path"], "conn", what + " _path")
     for f in ("orig_pkts", "resp_pkts", "orig_ip_bytes", "resp_ip_bytes", "community_id"):
         eq(r.get(f), t[f], what + " " + f)
@@ -228,8 +229,15 @@ TLS_TRUTH = [  # server_name, version, ALPN chosen by the server
 ]
 
 
+def needs_driver(err):
+    # Until libflowscope has its session driver, only `flows` works.
+    if "no session driver" in err:
+        raise Skip("libflowscope has no session driver yet")
+
+
 def sessions_records():
     rc, out, err = run(["sessions"] + plugin_args() + [DEMO])
+    needs_driver(err)
     eq(rc, 0, "sessions exit status (stderr: %s)" % err)
     return records(out)
 
@@ -320,6 +328,7 @@ def test_log_dir():
     d = tempfile.mkdtemp(prefix="fs-logs-")
     try:
         rc, out, err = run(["sessions", "--log-dir", d] + plugin_args() + [DEMO])
+        needs_driver(err)
         eq(rc, 0, "exit status (%s)" % err)
         eq(out, "", "nothing on stdout with --log-dir")
         files = sorted(os.listdir(d))
@@ -354,6 +363,7 @@ def test_replay_pace():
     t0 = time.monotonic()
     rc, out, err = run(["replay", "--speed", "4"] + plugin_args() + [DEMO])
     took = time.monotonic() - t0
+    needs_driver(err)
     eq(rc, 0, "replay exit status (%s)" % err)
     check(took >= span / 4 * 0.8, "replay at 4x took %.2fs for a %.2fs capture" % (took, span))
     rc, fast, _ = run(["replay", "--speed", "0"] + plugin_args() + [DEMO])
@@ -366,10 +376,9 @@ def test_replay_pace():
 def expect_error(args, status, *needles, stdin=None):
     rc, out, err = run(args, stdin=stdin)
     eq(rc, status, "exit status of %s (stderr: %s)" % (args, err.strip()))
-    lines = [l for l in err.splitlines() if l.strip()]
-    check(len(lines) >= 1, "a message on stderr for %s" % args)
+    lines = [l for l in err.splitlines() if l.startswith("flowscope: error: ")]
+    eq(len(lines), 1, "one error line (flowscope: error: ...) on stderr for %s: %r" % (args, err))
     msg = lines[0]
-    check(msg.startswith("flowscope: error: "), "error line format: %r" % msg)
     for n in needles:
         check(n in msg, "message %r names %r" % (msg, n))
     return out, err
@@ -533,18 +542,21 @@ def doc_fields(section):
 
 def test_output_doc_matches_records():
     conn_doc, _ = doc_fields("conn")
-    recs = sessions_records()
-    for r in recs:
-        if r["_path"] == "conn":
-            extra = set(r) - conn_doc
-            eq(sorted(extra), [], "conn fields not documented in docs/output.md")
+    rc, out, _ = run(["flows", DEMO])
+    for r in records(out):
+        eq(sorted(set(r) - conn_doc), [], "conn fields not documented in docs/output.md")
     rc, out, _ = run(["flows", "--format", "csv", DEMO])
     header = out.splitlines()[0].split(",")
     eq(sorted(set(header) - conn_doc), [], "csv columns not documented as conn fields")
+    recs = sessions_records()
+    for r in recs:
+        if r["_path"] == "conn":
+            eq(sorted(set(r) - conn_doc), [], "conn fields not documented in docs/output.md")
     for path, plugin in (("http", "http"), ("dns", "dns"), ("ssl", "tls")):
         if not have_plugin(plugin):
             continue
         fields, _ = doc_fields(path)
+        fields |= {"_path", "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p"}
         for r in recs:
             if r["_path"] == path:
                 eq(sorted(set(r) - fields), [], "%s fields not in docs/output.md" % path)

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/* Engines: the library's driver when it is built (FSI_HAVE_DRIVER), else
+ * extractor + tracker (+ dedup) for flows. */
+#include "engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fsi_engine {
+#if FSI_HAVE_DRIVER
+  fs_driver *driver; /* set when the driver runs everything */
+#endif
+  fs_extractor ex; /* extractor + tracker engine */
+  int have_ex;
+  fs_tracker *tracker;
+  fs_dedup *dedup;
+  uint32_t max_flows;
+  fsi_engine_counters ctr;
+  fs_extract_result res;
+};
+
+static void apply_timeouts(const fsi_opts *o, fs_tracker_config *tc) {
+  for (uint32_t i = 0; i < o->n_timeouts; i++) {
+    const fsi_timeout_opt *t = &o->timeouts[i];
+    fs_timeout_class *c = &tc->timeouts[t->proto];
+    if (t->state < 0 || t->state == 0)
+      c->new_ = t->value;
+    if (t->state < 0 || t->state == 1)
+      c->established = t->value;
+    if (t->state < 0 || t->state == 2)
+      c->closed = t->value;
+  }
+}
+
+static void tracker_config(const fsi_opts *o, fs_tracker_config *tc, uint64_t hash_seed) {
+  if (o->max_flows)
+    tc->max_flows = o->max_flows;
+  if (hash_seed)
+    tc->hash_seed = hash_seed;
+  apply_timeouts(o, tc);
+}
+
+/* Random bits for the live table hash (uids use --uid-seed, not this). */
+static uint64_t live_seed(const fsi_opts *o) {
+  if (!o->iface)
+    return 0;
+  uint64_t s = (uint64_t)(uintptr_t)&s ^ (uint64_t)(uintptr_t)o;
+  s ^= s >> 33;
+  s *= 0xff51afd7ed558ccdull;
+  s ^= s >> 33;
+  return s | 1;
+}
+
+int fsi_engine_create(fsi_engine **out, const fsi_opts *o, int sessions, const fs_registry *reg,
+                      fs_event_sink sink, char *errbuf) {
+  fsi_engine *e = calloc(1, sizeof *e);
+  if (!e)
+    return FS_E_NOMEM;
+  int rc;
+#if FSI_HAVE_DRIVER
+  fs_driver_config dc;
+  fs_driver_config_default(&dc);
+  dc.mode = sessions ? FS_DRIVE_SESSIONS : FS_DRIVE_FLOWS;
+  dc.registry = reg;
+  dc.dedup = o->dedup ? 1u : 0u;
+  tracker_config(o, &dc.tracker, live_seed(o));
+  dc.sink = sink;
+  rc = fs_driver_create(&e->driver, &dc, errbuf);
+  if (rc != 0) {
+    free(e);
+    return rc;
+  }
+  e->max_flows = dc.tracker.max_flows;
+  *out = e;
+  return 0;
+#else
+  (void)reg;
+  if (sessions) {
+    snprintf(errbuf, FS_ERRBUF_SIZE,
+             "this build has no session driver (libflowscope without "
+             "src/drive): only 'flows' works");
+    free(e);
+    return FS_E_UNSUPPORTED;
+  }
+  fs_extract_config xc;
+  fs_extract_config_default(&xc);
+  rc = fs_extractor_create(&e->ex, &xc, errbuf);
+  if (rc != 0) {
+    free(e);
+    return rc;
+  }
+  e->have_ex = 1;
+  fs_tracker_config tc;
+  fs_tracker_config_default(&tc);
+  tracker_config(o, &tc, live_seed(o));
+  tc.sink = sink;
+  tc.result_stats = 0;
+  rc = fs_tracker_create(&e->tracker, &tc, errbuf);
+  if (rc == 0 && o->dedup)
+    rc = fs_dedup_create(&e->dedup, 65536, FS_NS_PER_SEC / 1000, 0x5eed);
+  if (rc != 0) {
+    fsi_engine_destroy(e);
+    return rc;
+  }
+  e->max_flows = tc.max_flows;
+  *out = e;
+  return 0;
+#endif
+}
+
+int fsi_engine_feed(fsi_engine *e, const fs_packet_view *pkt) {
+#if FSI_HAVE_DRIVER
+  if (e->driver)
+    return fs_driver_feed(e->driver, pkt);
+#endif
+  e->ctr.packets++;
+  e->ctr.bytes += pkt->caplen;
+  if (e->dedup && fs_dedup_check(e->dedup, pkt)) {
+    e->ctr.skipped[FS_SKIP_DUPLICATE]++;
+    return 0;
+  }
+  memset(&e->res, 0, sizeof e->res);
+  e->res.struct_size = sizeof e->res;
+  int rc = e->ex.ops->extract(e->ex.self, pkt, &e->res);
+  if (rc > 0) {
+    e->ctr.skipped[rc < 32 ? rc : FS_SKIP_MALFORMED]++;
+    return 0;
+  }
+  if (rc < 0)
+    return rc;
+  rc = fs_tracker_track(e->tracker, pkt, &e->res, NULL);
+  if (rc == 0)
+    e->ctr.packets_in_flows++;
+  return rc;
+}
+
+int fsi_engine_advance(fsi_engine *e, fs_time_ns now) {
+#if FSI_HAVE_DRIVER
+  if (e->driver)
+    return fs_driver_advance(e->driver, now);
+#endif
+  if (e->ex.ops && e->ex.ops->tick)
+    e->ex.ops->tick(e->ex.self, now);
+  return fs_tracker_advance(e->tracker, now);
+}
+
+int fsi_engine_finish(fsi_engine *e) {
+#if FSI_HAVE_DRIVER
+  if (e->driver)
+    return fs_driver_finish(e->driver);
+#endif
+  return fs_tracker_flush(e->tracker);
+}
+
+fs_tracker *fsi_engine_tracker(fsi_engine *e) {
+#if FSI_HAVE_DRIVER
+  if (e->driver)
+    return fs_driver_tracker(e->driver);
+#endif
+  return e->tracker;
+}
+
+uint32_t fsi_engine_max_flows(const fsi_engine *e) { return e->max_flows; }
+
+void fsi_engine_counters_get(fsi_engine *e, fsi_engine_counters *out) {
+#if FSI_HAVE_DRIVER
+  if (e->driver) {
+    fs_driver_counters dc;
+    memset(&dc, 0, sizeof dc);
+    dc.struct_size = sizeof dc;
+    fs_driver_counters_get(e->driver, &dc);
+    memset(out, 0, sizeof *out);
+    out->packets = dc.packets;
+    out->bytes = dc.bytes;
+    out->packets_in_flows = dc.packets_in_flows;
+    memcpy(out->skipped, dc.skipped, sizeof out->skipped);
+    out->messages = dc.messages;
+    out->parse_errors = dc.parse_errors;
+    out->reasm_dropped_bytes = dc.reasm_dropped_bytes;
+    out->detect_unclaimed = dc.detect_unclaimed;
+    out->events_dropped = dc.events_dropped;
+    return;
+  }
+#endif
+  *out = e->ctr;
+}
+
+void fsi_engine_destroy(fsi_engine *e) {
+  if (!e)
+    return;
+#if FSI_HAVE_DRIVER
+  if (e->driver)
+    fs_driver_destroy(e->driver);
+#endif
+  fs_dedup_destroy(e->dedup);
+  if (e->tracker)
+    fs_tracker_destroy(e->tracker);
+  if (e->have_ex)
+    fs_extractor_destroy(&e->ex);
+  free(e);
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file engine.h
+ * What turns packets into events for the commands: the library's driver
+ * (sessions, replay, flows), or extractor + tracker alone (flows, when the
+ * driver is not built). One interface so run.c does not care.
+ */
+#ifndef FLOWSCOPE_CLI_ENGINE_H
+#define FLOWSCOPE_CLI_ENGINE_H
+
+#include "options.h"
+
+/** An engine (opaque). */
+typedef struct fsi_engine fsi_engine;
+
+/** Counters of an engine, whichever kind it is. */
+typedef struct fsi_engine_counters {
+  uint64_t packets;             /**< packets fed */
+  uint64_t bytes;               /**< captured bytes fed */
+  uint64_t packets_in_flows;    /**< packets accounted to a flow */
+  uint64_t skipped[32];         /**< by fs_skip_reason (duplicates included) */
+  uint64_t messages;            /**< application messages */
+  uint64_t parse_errors;        /**< parsers poisoned */
+  uint64_t reasm_dropped_bytes; /**< bytes dropped by reassembly limits */
+  uint64_t detect_unclaimed;    /**< flows no parser claimed */
+  uint64_t events_dropped;      /**< events lost */
+} fsi_engine_counters;
+
+/**
+ * Creates the engine for @p o: with @p sessions, parsers from @p reg run
+ * (needs the driver). Events go to @p sink. On error writes the cause to
+ * @p errbuf (FS_ERRBUF_SIZE) and returns a negative FS_E_*.
+ */
+int fsi_engine_create(fsi_engine **out, const fsi_opts *o, int sessions, const fs_registry *reg,
+                      fs_event_sink sink, char *errbuf);
+
+/** Feeds one packet; returns 0 or a negative FS_E_* (skips are counted, not errors). */
+int fsi_engine_feed(fsi_engine *e, const fs_packet_view *pkt);
+
+/** Lets time pass (live read timeouts). */
+int fsi_engine_advance(fsi_engine *e, fs_time_ns now);
+
+/** End of input: every live flow ends with an event. */
+int fsi_engine_finish(fsi_engine *e);
+
+/** The tracker inside (lookups, counters). */
+fs_tracker *fsi_engine_tracker(fsi_engine *e);
+
+/** Flows the tracker keeps at most. */
+uint32_t fsi_engine_max_flows(const fsi_engine *e);
+
+/** Fills @p out. */
+void fsi_engine_counters_get(fsi_engine *e, fsi_engine_counters *out);
+
+/** Destroys; NULL is fine. */
+void fsi_engine_destroy(fsi_engine *e);
+
+#endif /* FLOWSCOPE_CLI_ENGINE_H */
