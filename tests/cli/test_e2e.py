@@ -33,10 +33,23 @@ FAILS = []
 SKIPS = []
 
 
+# Under ASan/UBSan a sanitizer report must fail the test even where a
+# non-zero exit status is expected: give reports their own status and look.
+os.environ["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "") + ":exitcode=99"
+os.environ["UBSAN_OPTIONS"] = os.environ.get("UBSAN_OPTIONS", "") + ":halt_on_error=1:exitcode=99"
+
+
+def sanitizer_clean(err):
+    if "Sanitizer" in err or "runtime error:" in err:
+        raise AssertionError("sanitizer report:\n" + err)
+
+
 def run(args, stdin=None, timeout=120, input_bytes=None):
     p = subprocess.run([ARGS.flowscope] + args, stdin=stdin, input=input_bytes,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
-    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+    err = p.stderr.decode("utf-8", "replace")
+    sanitizer_clean(err)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), err
 
 
 def plugin_args():
@@ -478,6 +491,7 @@ def test_live_capture_sigint():
     time.sleep(0.7)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=20)
+    sanitizer_clean(err.decode())
     eq(p.returncode, 0, "exit status after SIGINT (%s)" % err.decode())
     recs = records(out.decode())
     mine = [r for r in recs if r.get("id.orig_p") == sport and r.get("id.resp_p") == port]
@@ -499,6 +513,7 @@ def test_sigterm_on_stdin():
     time.sleep(1.0)
     p.send_signal(signal.SIGTERM)
     out, err = p.communicate(timeout=20)
+    sanitizer_clean(err.decode())
     eq(p.returncode, 130, "interrupted file read exit status (%s)" % err.decode())
     eq(len(records(out.decode())), 10, "every flow read so far is flushed")
 
