@@ -7,6 +7,7 @@ with the plugin. Usage:
 
   tls_reference.py hex "01 00 00 c0 ..."   # a handshake message (type 1 or 2)
   tls_reference.py pcap FILE.pcap          # every hello in a classic pcap
+  tls_reference.py expected FILE.pcap      # the TSV the loopback test reads
 
 For each ClientHello it prints the SNI, JA3 string, JA3 MD5 and JA4; for each
 ServerHello the JA3S string and MD5.
@@ -120,7 +121,7 @@ def hello(msg):
     return ("client", client_hello(body)) if t == 1 else ("server", server_hello(body))
 
 
-def pcap_hellos(path):
+def pcap_hellos(path, with_keys=False):
     """Handshake hellos of each TCP direction of a classic little-endian
     Ethernet or Linux-cooked pcap (enough for the captures we make)."""
     data = open(path, "rb").read()
@@ -142,29 +143,72 @@ def pcap_hellos(path):
         key = (ip[12:16], tcp[0:2], ip[16:20], tcp[2:4])
         payload = tcp[(tcp[12] >> 4) * 4:]
         streams.setdefault(key, bytearray()).extend(payload)
-    out = []
-    for key, s in streams.items():
-        # Handshake records in order; concatenate their fragments.
+    def handshake_bytes(s, past_ccs):
+        # Handshake record fragments in order, up to the first application
+        # data record, and up to the first ChangeCipherSpec unless past_ccs
+        # (TLS 1.3, where CCS is a no-op and a second ClientHello may follow
+        # a HelloRetryRequest).
         hs, i = bytearray(), 0
-        while i + 5 <= len(s) and s[i] in (20, 21, 22, 23):
+        while i + 5 <= len(s) and s[i] in (20, 21, 22):
             n = struct.unpack(">H", s[i + 3:i + 5])[0]
             if s[i] == 22:
                 hs.extend(s[i + 5:i + 5 + n])
-            elif s[i] != 21:
+            elif s[i] == 20 and not past_ccs:
                 break
             i += 5 + n
-        j = 0
+        return hs
+
+    def messages(hs):
+        j, msgs = 0, []
         while j + 4 <= len(hs):
             n = int.from_bytes(hs[j + 1:j + 4], "big")
-            if hs[j] in (1, 2):
-                out.append(hello(bytes(hs[j:j + 4 + n])))
+            if hs[j] in (1, 2) and j + 4 + n <= len(hs):
+                msgs.append(bytes(hs[j:j + 4 + n]))
             j += 4 + n
+        return msgs
+
+    def negotiated_tls13(key):
+        peer = streams.get((key[2], key[3], key[0], key[1]), b"")
+        mine = streams.get(key, b"")
+        for s in (peer, mine):
+            for m in messages(handshake_bytes(s, False)):
+                if m[0] == 2:
+                    body = m[4:]
+                    off = 35 + body[34] + 3
+                    for t, d in extensions(body, off):
+                        if t == 43 and d == b"\x03\x04":
+                            return True
+        return False
+
+    out = []
+    for key, s in streams.items():
+        for m in messages(handshake_bytes(s, negotiated_tls13(key))):
+            h = hello(m)
+            out.append((key, h) if with_keys else h)
     return out
+
+
+def expected(path):
+    """TSV rows per connection (keyed by the client's port): for each
+    ClientHello `ch  port  sni  ja3_string  ja3  ja4`, for each ServerHello
+    `sh  port  ja3s_string  ja3s`, in capture order per direction."""
+    rows = []
+    for key, (kind, h) in pcap_hellos(path, with_keys=True):
+        src_port = struct.unpack(">H", key[1])[0]
+        dst_port = struct.unpack(">H", key[3])[0]
+        if kind == "client":
+            rows.append("ch\t%d\t%s\t%s\t%s\t%s" % (src_port, h["sni"], h["ja3_string"],
+                                                   h["ja3"], h["ja4"]))
+        else:
+            rows.append("sh\t%d\t%s\t%s" % (dst_port, h["ja3s_string"], h["ja3s"]))
+    return rows
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "hex":
         print(hello(bytes.fromhex(" ".join(sys.argv[2:]))))
+    elif sys.argv[1] == "expected":
+        print("\n".join(expected(sys.argv[2])))
     else:
         for kind, h in pcap_hellos(sys.argv[2]):
             print(kind, h)

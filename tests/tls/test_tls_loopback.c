@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/* JA3, JA3S, JA4 and SNI of real `openssl s_client` ClientHellos, recorded on
+ * loopback by tests/data/record-tls-openssl.sh, against
+ * tls-openssl-loopback.expected.tsv, which tests/tls/tls_reference.py (an
+ * independent Python reading of the capture's bytes) wrote at recording time.
+ * The versions, ciphers and curves asserted come from how the script made
+ * each connection. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "tls_pcap_sessions.h"
+
+static void *plugin_handle;
+static const fs_protocol_desc *proto;
+
+static int setup(void **state) {
+  (void)state;
+  proto = th_load(&plugin_handle);
+  return proto ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  if (plugin_handle)
+    dlclose(plugin_handle);
+  return 0;
+}
+
+static tps_record *by_port(tps_result *r, unsigned port) {
+  for (size_t i = 0; i < r->n; i++)
+    if (r->rec[i].client_port == port)
+      return &r->rec[i];
+  return NULL;
+}
+
+static void test_openssl_fingerprints(void **state) {
+  (void)state;
+  tps_result res = {0};
+  assert_int_equal(tps_run(FS_TEST_DATA "/tls-openssl-loopback.pcap", proto, &res), 0);
+  assert_int_equal(res.n, 4); /* one message per connection */
+  assert_int_equal(res.poisoned, 0);
+  FILE *f = fopen(FS_TEST_DATA "/tls-openssl-loopback.expected.tsv", "r");
+  assert_non_null(f);
+  char line[4096];
+  unsigned ch_rows = 0, sh_rows = 0;
+  unsigned seen_port[8] = {0}, n_seen = 0;
+  while (fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\r\n")] = '\0';
+    char *fld[6] = {0};
+    size_t n = 0;
+    for (char *p = line; n < 6; n++) {
+      fld[n] = p;
+      char *t = strchr(p, '\t');
+      if (!t) {
+        n++;
+        break;
+      }
+      *t = '\0';
+      p = t + 1;
+    }
+    unsigned port = (unsigned)atoi(fld[1]);
+    tps_record *x = by_port(&res, port);
+    assert_non_null(x);
+    if (strcmp(fld[0], "ch") == 0 && n == 6) {
+      /* The message carries the connection's FIRST ClientHello. */
+      int first = 1;
+      for (unsigned i = 0; i < n_seen; i++)
+        first &= seen_port[i] != port;
+      if (!first)
+        continue;
+      seen_port[n_seen++ & 7u] = port;
+      ch_rows++;
+      assert_string_equal(x->sni, fld[2]);
+      assert_string_equal(x->ja3_string, fld[3]);
+      assert_string_equal(x->ja3, fld[4]);
+      assert_string_equal(x->ja4, fld[5]);
+    } else if (strcmp(fld[0], "sh") == 0 && n == 4) {
+      sh_rows++; /* the last ServerHello of a connection wins */
+      if (strcmp(x->ja3s, fld[3]) != 0)
+        x->matched = -1;
+      else
+        x->matched = 1;
+    }
+  }
+  fclose(f);
+  assert_int_equal(ch_rows, 4);
+  assert_int_equal(sh_rows, 5); /* one HelloRetryRequest */
+  for (size_t i = 0; i < res.n; i++)
+    assert_int_equal(res.rec[i].matched, 1);
+  /* What the recording script asked openssl for. */
+  assert_string_equal(res.rec[0].version, "TLSv13");
+  unsigned n13 = 0, n12 = 0;
+  for (size_t i = 0; i < res.n; i++) {
+    tps_record *x = &res.rec[i];
+    n13 += strcmp(x->version, "TLSv13") == 0;
+    n12 += strcmp(x->version, "TLSv12") == 0;
+    assert_int_equal(x->established, 1); /* every connection exchanged data */
+    if (strcmp(x->version, "TLSv12") == 0) {
+      /* -cipher ECDHE-ECDSA-AES128-GCM-SHA256; curve from ServerKeyExchange */
+      assert_string_equal(x->ja3s, "10b29985cd0ecd878ac083f059c42d51");
+      assert_string_equal(x->curve, "x25519");
+    } else if (strcmp(x->sni, "hrr.flowscope.test") == 0) {
+      assert_string_equal(x->curve, "secp384r1"); /* the server's only group */
+    } else {
+      assert_string_equal(x->curve, "x25519");
+    }
+  }
+  assert_int_equal(n13, 3);
+  assert_int_equal(n12, 1);
+  tps_free(&res);
+}
+
+/* The same capture with every reassembled chunk cut into 1-3 byte pieces
+ * gives byte-identical messages (all fields, rendered as text). */
+static void test_openssl_capture_split_invariant(void **state) {
+  (void)state;
+  static th_out whole_text, split_text;
+  tps_result whole = {0}, split = {0};
+  whole.render = &whole_text;
+  assert_int_equal(tps_run(FS_TEST_DATA "/tls-openssl-loopback.pcap", proto, &whole), 0);
+  assert_int_equal(whole.n, 4);
+  for (unsigned seed = 1; seed <= 5; seed++) {
+    memset(&split_text, 0, sizeof split_text);
+    split.split = seed;
+    split.render = &split_text;
+    assert_int_equal(tps_run(FS_TEST_DATA "/tls-openssl-loopback.pcap", proto, &split), 0);
+    assert_int_equal(split.n, 4);
+    assert_string_equal(whole_text.text, split_text.text);
+    tps_free(&split);
+  }
+  tps_free(&whole);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_openssl_fingerprints),
+      cmocka_unit_test(test_openssl_capture_split_invariant),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
