@@ -522,6 +522,7 @@ int fs_tracker_track(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_
   t->last_idx = idx;
 
   fsi_flow *f = &t->recs[idx];
+  const uint32_t prev_class = state_class(f);
   uint32_t s = fsi_side_of(f, ex->orientation);
   fsi_side *sd = &f->side[s];
   if (!sd->packets)
@@ -534,7 +535,6 @@ int fs_tracker_track(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_
     f->side[s ^ 1u].last_seen = 0;
 
   const uint32_t prev_state = f->state;
-  const uint32_t prev_class = state_class(f);
   if (is_tcp) {
     fsi_tcp_packet(t, f, s, ex);
     f->state = (uint8_t)fsi_derive_state(f);
