@@ -28,13 +28,15 @@ int fsi_plugins_load(const fsi_opts *o, int warn_refusals, fs_registry **out) {
       if (rc == FS_E_DUPLICATE)
         continue; /* asked twice */
       if (rc != 0) {
-        if (rc == FS_E_NOTFOUND)
-          fsi_error("--plugin %s: plugin not found%s%s", o->plugins[i], errbuf[0] ? ": " : "",
-                    errbuf);
+        /* The registry's message names the plugin, the directories searched
+         * and the remedy; a bad name or a missing plugin is a usage error. */
+        if (errbuf[0])
+          fsi_error("--plugin %s: %s", o->plugins[i], errbuf);
         else
-          fsi_error("--plugin %s: %s", o->plugins[i], errbuf[0] ? errbuf : fs_strerror(rc));
+          fsi_error("--plugin %s: %s", o->plugins[i],
+                    rc == FS_E_NOTFOUND ? "plugin not found" : fs_strerror(rc));
         fs_registry_destroy(reg);
-        return rc == FS_E_NOTFOUND ? FSI_EXIT_USAGE : FSI_EXIT_ERROR;
+        return (rc == FS_E_NOTFOUND || rc == FS_E_INVAL) ? FSI_EXIT_USAGE : FSI_EXIT_ERROR;
       }
     }
   } else {
