@@ -220,6 +220,85 @@ def test_flows_eve():
         check(isinstance(r["flow_id"], int) and 0 <= r["flow_id"] < 2 ** 51, "flow_id")
 
 
+def test_flows_stats_and_progress():
+    import pty
+    n_pkts = len(list(pcap_truth.read_pcap(DEMO)))
+    rc, out, err = run(["flows", "--stats", DEMO])
+    eq(rc, 0, "exit status")
+    check("stats: packets %d," % n_pkts in err, "--stats counts the %d packets: %r" % (n_pkts, err))
+    check("stats: flows 10," in err, "--stats counts 10 flows: %r" % err)
+    check("stats: records: conn 10" in err, "--stats counts 10 conn records: %r" % err)
+    # --progress draws only on a terminal: give stderr a pty.
+    master, slave = pty.openpty()
+    p = subprocess.run([ARGS.flowscope, "flows", "--progress", DEMO], stdout=subprocess.PIPE,
+                       stderr=slave, timeout=60)
+    os.close(slave)
+    drawn = b""
+    try:
+        while True:
+            chunk = os.read(master, 4096)
+            if not chunk:
+                break
+            drawn += chunk
+    except OSError:
+        pass
+    os.close(master)
+    eq(p.returncode, 0, "--progress exit status")
+    check(b"100%" in drawn and b"flows" in drawn, "progress line on the terminal: %r" % drawn[-200:])
+    rc, out2, err2 = run(["flows", "--progress", DEMO])
+    eq(err2, "", "no progress line when stderr is not a terminal")
+    eq(out2, out, "--progress does not change the records")
+
+
+def write_pcap(path, packets, linktype=1):
+    import struct
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 262144, linktype))
+        for ts, frame in packets:
+            f.write(struct.pack("<IIII", ts // 10 ** 9, ts % 10 ** 9, len(frame), len(frame)))
+            f.write(frame)
+
+
+def test_flows_dedup():
+    d = tempfile.mkdtemp(prefix="fs-dup-")
+    try:
+        pkts = [(ts, frame) for ts, _, frame, _ in pcap_truth.read_pcap(DEMO)]
+        doubled = []
+        for ts, frame in pkts:
+            doubled += [(ts, frame), (ts + 1000, frame)]  # the same frame 1 us later
+        dup = os.path.join(d, "dup.pcap")
+        write_pcap(dup, doubled)
+        truth = truth_by_tuple()
+        rc, out, err = run(["flows", "--dedup", "--stats", dup])
+        eq(rc, 0, "exit status (%s)" % err)
+        for r in records(out):
+            t = truth[tuple_of(r)]
+            eq((r["orig_pkts"], r["resp_pkts"]), (t["orig_pkts"], t["resp_pkts"]),
+               "--dedup drops every copy")
+        check("duplicate %d" % len(pkts) in err, "--stats counts %d duplicates: %r" % (len(pkts), err))
+        rc, out, err = run(["flows", dup])
+        udp = [r for r in records(out) if r["proto"] == "udp"]
+        check(all(r["orig_pkts"] == 2 for r in udp), "without --dedup every copy counts")
+    finally:
+        shutil.rmtree(d)
+
+
+def test_flows_limits():
+    n_pkts = len(list(pcap_truth.read_pcap(DEMO)))
+    rc, out, err = run(["flows", "--max-flows", "2", DEMO])
+    eq(rc, 0, "exit status (%s)" % err)
+    recs = records(out)
+    check(any(r["end_reason"] == "evicted" for r in recs), "--max-flows 2 evicts")
+    eq(sum(r["orig_pkts"] + r["resp_pkts"] for r in recs), n_pkts, "every packet in some record")
+    # The UDP exchanges end 2 s before the capture does: with a 10 ms UDP
+    # timeout they end idle, and TCP flows are untouched.
+    rc, out, err = run(["flows", "--idle-timeout", "udp=0.01", DEMO])
+    eq(rc, 0, "exit status (%s)" % err)
+    for r in records(out):
+        eq(r["end_reason"], "idle_timeout" if r["proto"] == "udp" else "fin",
+           "end_reason with --idle-timeout udp=0.01 for %s" % (tuple_of(r),))
+
+
 # ---------------------------------------------------------------- sessions
 
 HTTP_TRUTH = [  # from loopback_traffic.py, in order
@@ -236,9 +315,10 @@ DNS_TRUTH = [  # trans_id, query, qtype_name, rcode_name, answers (None: not che
     (0x1004, "missing.flowscope.test", "A", "NXDOMAIN", []),
     (0x1005, "txt.flowscope.test", "TXT", "NOERROR", None),
 ]
-TLS_TRUTH = [  # server_name, version, ALPN chosen by the server
-    ("www.flowscope.test", "TLSv13", "http/1.1"),
-    ("tls12.flowscope.test", "TLSv12", "http/1.1"),
+TLS_TRUTH = [  # server_name, version, ALPN the server chose as seen in clear, ALPN offered
+    # TLS 1.3 sends the server's ALPN choice in EncryptedExtensions: not visible.
+    ("www.flowscope.test", "TLSv13", None, ["h2", "http/1.1"]),
+    ("tls12.flowscope.test", "TLSv12", "http/1.1", ["http/1.1"]),
 ]
 
 
@@ -329,10 +409,12 @@ def test_sessions_tls():
         raise Skip("tls plugin not built")
     recs = [r for r in sessions_records() if r["_path"] == "ssl"]
     eq(len(recs), len(TLS_TRUTH), "ssl records")
-    for r, (sni, version, alpn) in zip(recs, TLS_TRUTH):
+    for r, (sni, version, alpn, offered) in zip(recs, TLS_TRUTH):
         eq(r.get("server_name"), sni, "ssl server_name")
         eq(r.get("version"), version, "ssl version of %s" % sni)
         eq(r.get("next_protocol"), alpn, "ssl next_protocol of %s" % sni)
+        eq(r.get("client_alpn"), offered, "ssl client_alpn of %s" % sni)
+        eq(r.get("established"), True, "ssl established of %s" % sni)
         eq(r["id.resp_p"], 443, "ssl id.resp_p")
     eq(recs[1].get("cipher"), "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS 1.2 cipher")
 

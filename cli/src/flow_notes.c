@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* Outer layers per flow: a small linear-probing table with backward-shift deletion. */
-#include "encap_map.h"
+#include "flow_notes.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
-int fsi_encap_map_init(fsi_encap_map *m, uint32_t bound) {
+int fsi_encap_map_init(fsi_encap_map *m, uint32_t bound, int all) {
   memset(m, 0, sizeof *m);
   m->bound = bound ? bound : 1;
+  m->all = all;
   fs_extract_config cfg;
   fs_extract_config_default(&cfg);
   cfg.defrag.enabled = 0; /* first packets only: nothing to reassemble */
@@ -46,16 +47,25 @@ static int grow(fsi_encap_map *m) {
   return 0;
 }
 
-void fsi_encap_map_note(fsi_encap_map *m, const fs_flow_key *key, const fs_packet_view *pkt) {
-  if (!m->have_ex || key->kind == FS_KEY_NONE)
+static uint32_t find(const fsi_encap_map *m, const fs_flow_key *key) {
+  uint32_t j = slot_of(m, key);
+  while (m->slots[j].key.kind && !fs_flow_key_equal(&m->slots[j].key, key))
+    j = (j + 1) & (m->cap - 1);
+  return j;
+}
+
+void fsi_encap_map_note(fsi_encap_map *m, const fs_flow_key *key, uint32_t orientation,
+                        const fs_packet_view *pkt) {
+  if (key->kind == FS_KEY_NONE)
     return;
   fs_extract_result res;
   memset(&res, 0, sizeof res);
   res.struct_size = sizeof res;
-  if (m->ex.ops->extract(m->ex.self, pkt, &res) != 0)
-    return;
-  if (res.n_vlans == 0 && res.encap == 0)
-    return; /* the common case: nothing to remember */
+  int outer = 0;
+  if (m->have_ex && pkt && m->ex.ops->extract(m->ex.self, pkt, &res) == 0)
+    outer = res.n_vlans != 0 || res.encap != 0;
+  if (!outer && !m->all)
+    return; /* the common case for flows: nothing to remember */
   if (m->count >= m->bound) {
     m->dropped++;
     return;
@@ -64,14 +74,14 @@ void fsi_encap_map_note(fsi_encap_map *m, const fs_flow_key *key, const fs_packe
     m->dropped++;
     return;
   }
-  uint32_t j = slot_of(m, key);
-  while (m->slots[j].key.kind && !fs_flow_key_equal(&m->slots[j].key, key))
-    j = (j + 1) & (m->cap - 1);
-  fsi_encap_entry *e = &m->slots[j];
+  fsi_encap_entry *e = &m->slots[find(m, key)];
   if (!e->key.kind)
     m->count++;
+  memset(e, 0, sizeof *e);
   e->key = *key;
-  memset(&e->encap, 0, sizeof e->encap);
+  e->orientation = orientation;
+  if (!outer)
+    return;
   e->encap.n_vlans = res.n_vlans < FS_MAX_VLANS ? res.n_vlans : FS_MAX_VLANS;
   memcpy(e->encap.vlans, res.vlans, sizeof e->encap.vlans);
   e->encap.encap = res.encap;
@@ -81,13 +91,26 @@ void fsi_encap_map_note(fsi_encap_map *m, const fs_flow_key *key, const fs_packe
   memcpy(e->encap.tunnel_dst, res.tunnel_dst, 16);
 }
 
+void fsi_encap_map_orient(fsi_encap_map *m, const fs_flow_key *key, uint32_t orientation) {
+  if (!m->count)
+    return;
+  fsi_encap_entry *e = &m->slots[find(m, key)];
+  if (e->key.kind)
+    e->orientation = orientation;
+}
+
+const fsi_encap_entry *fsi_encap_map_get(const fsi_encap_map *m, const fs_flow_key *key) {
+  if (!m->count)
+    return NULL;
+  const fsi_encap_entry *e = &m->slots[find(m, key)];
+  return e->key.kind ? e : NULL;
+}
+
 int fsi_encap_map_take(fsi_encap_map *m, const fs_flow_key *key, fsi_encap *out) {
   if (!m->count)
     return 0;
   uint32_t mask = m->cap - 1;
-  uint32_t j = slot_of(m, key);
-  while (m->slots[j].key.kind && !fs_flow_key_equal(&m->slots[j].key, key))
-    j = (j + 1) & mask;
+  uint32_t j = find(m, key);
   if (!m->slots[j].key.kind)
     return 0;
   *out = m->slots[j].encap;
