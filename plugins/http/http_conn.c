@@ -136,28 +136,30 @@ static int on_message_begin(llhttp_t *p) {
   return 0;
 }
 
-/* Counts header-section bytes; poisons past the bound. */
-static int header_budget(http_side *sd, size_t n) {
+/* Counts header-section bytes. Returns how many of the @p n new bytes fit
+ * in the bound; past it the flow is poisoned. Cutting at the bound (not at
+ * the piece) keeps the captured values independent of how input is split. */
+static size_t header_budget(http_side *sd, size_t n) {
+  uint64_t max = sd->conn->max_header_bytes;
+  uint64_t before = sd->header_bytes;
   sd->header_bytes += n;
-  if (sd->header_bytes > sd->conn->max_header_bytes) {
-    sd->conn->poison = sd->side == FS_SIDE_INITIATOR
-                           ? "http: request header section exceeds max_header_bytes"
-                           : "http: response header section exceeds max_header_bytes";
-    return -1;
+  if (sd->header_bytes <= max) {
+    return n;
   }
-  return 0;
+  sd->conn->poison = sd->side == FS_SIDE_INITIATOR
+                         ? "http: request header section exceeds max_header_bytes"
+                         : "http: response header section exceeds max_header_bytes";
+  return before >= max ? 0 : (size_t)(max - before);
 }
 
 static int on_url(llhttp_t *p, const char *at, size_t n) {
   http_side *sd = side_of(p);
   http_txn *t = cur_txn(sd);
-  if (header_budget(sd, n)) {
-    return -1;
-  }
+  size_t ok = header_budget(sd, n);
   if (t) {
-    fsi_http_txn_append(t, HF_URI, at, n);
+    fsi_http_txn_append(t, HF_URI, at, ok);
   }
-  return 0;
+  return ok < n ? -1 : 0;
 }
 
 /* The method is known once the request target is: record it then, so a
@@ -175,20 +177,18 @@ static int on_url_complete(llhttp_t *p) {
 static int on_status(llhttp_t *p, const char *at, size_t n) {
   http_side *sd = side_of(p);
   http_txn *t = cur_txn(sd);
-  if (header_budget(sd, n)) {
-    return -1;
-  }
+  size_t ok = header_budget(sd, n);
   if (t) {
-    fsi_http_txn_append(t, HF_STATUS_MSG, at, n);
+    fsi_http_txn_append(t, HF_STATUS_MSG, at, ok);
   }
-  return 0;
+  return ok < n ? -1 : 0;
 }
 
 static int on_header_field(llhttp_t *p, const char *at, size_t n) {
   http_side *sd = side_of(p);
-  if (header_budget(sd, n)) {
-    return -1;
-  }
+  size_t ok = header_budget(sd, n);
+  int ret = ok < n ? -1 : 0;
+  n = ok;
   size_t room = sizeof sd->hname - sd->hname_len;
   if (n > room) {
     sd->hname_cut = 1;
@@ -203,7 +203,7 @@ static int on_header_field(llhttp_t *p, const char *at, size_t n) {
     }
     fsi_http_allhdr_append(t, sd->side, at, n);
   }
-  return 0;
+  return ret;
 }
 
 static int name_is(const http_side *sd, const char *name) {
@@ -265,12 +265,14 @@ static void put_value(http_side *sd, http_txn *t, const char *at, size_t n) {
 static int on_header_value(llhttp_t *p, const char *at, size_t n) {
   http_side *sd = side_of(p);
   http_txn *t = cur_txn(sd);
-  if (header_budget(sd, n)) {
-    return -1;
-  }
+  size_t ok = header_budget(sd, n);
+  int ret = ok < n ? -1 : 0;
+  n = ok;
   if (!t) {
-    return 0;
+    return ret;
   }
+  /* Zero-length pieces matter: llhttp reports one when a value it resumed
+   * at a buffer start ends at once, which tells a fold from a split. */
   /* A piece that does not continue the previous one byte for byte follows
    * an obs-fold (CRLF + blanks): RFC 9112 5.2 replaces the fold by one SP. */
   if (sd->in_value == 2 && !(sd->piece_at_end && at == sd->buf_begin)) {
@@ -292,7 +294,7 @@ static int on_header_value(llhttp_t *p, const char *at, size_t n) {
     }
   }
   put_value(sd, t, at, n);
-  return 0;
+  return ret;
 }
 
 static int on_header_value_complete(llhttp_t *p) {
@@ -480,6 +482,22 @@ static const char *error_reason(uint32_t side, llhttp_errno_t e) {
   }
 }
 
+/* llhttp stops at an error without handing over the span (URL, header
+ * value, ...) it was in; hand it over ourselves, up to the offending byte,
+ * so a value reads the same however the input was split. */
+static void flush_span_on_error(http_side *sd) {
+  llhttp_t *p = &sd->p;
+  const char *start = p->_span_pos0;
+  const char *end = p->error_pos;
+  int (*cb)(llhttp_t *, const char *, const char *);
+  if (!start || !p->_span_cb0 || !end || !sd->buf_begin || start < sd->buf_begin ||
+      end > sd->buf_end || end <= start) {
+    return;
+  }
+  memcpy(&cb, &p->_span_cb0, sizeof cb);
+  (void)cb(p, start, end);
+}
+
 static int poison_now(http_conn *c, const char *reason) {
   if (!c->poison) {
     c->poison = reason;
@@ -536,6 +554,9 @@ int fsi_http_feed(void *self, uint32_t side, const uint8_t *data, size_t len, fs
     sd->buf_begin = b;
     sd->buf_end = (const char *)data + len;
     llhttp_errno_t e = llhttp_execute(&sd->p, b, len - pos);
+    if (e != HPE_OK && !c->poison && !c->done && e != HPE_PAUSED && e != HPE_PAUSED_UPGRADE) {
+      flush_span_on_error(sd);
+    }
     sd->buf_begin = sd->buf_end = NULL;
     if (e == HPE_OK) {
       pos = len;
