@@ -42,13 +42,14 @@ void fsi_http_txn_append(http_txn *t, int id, const char *p, size_t n) {
     return;
   }
   http_sbuf *s = &t->f[id];
+  if (s->set == 2) {
+    return; /* already cut: the stored prefix is final */
+  }
   size_t room = cap - s->len;
   if (n > room) {
-    if (room > 0 || s->set != 2) {
-      t->truncated++;
-    }
+    t->truncated++; /* once per value, however the input was split */
     n = room;
-    s->set = 2; /* 2: cut, so the count goes up once per value */
+    s->set = 2;
   } else if (!s->set) {
     s->set = 1;
   }

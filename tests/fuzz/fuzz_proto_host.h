@@ -7,6 +7,7 @@
 #ifndef FS_FUZZ_PROTO_HOST_H
 #define FS_FUZZ_PROTO_HOST_H
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 typedef struct fz_host {
   uint64_t hash;
   uint64_t msgs;
+  int print; /* FZ_PRINT set: messages also go to stderr, for debugging */
   uint8_t *kept[2];
   size_t kept_len[2];
 } fz_host;
@@ -33,8 +35,16 @@ static void fz_emit(void *ctx, const fs_message *m) {
   fz_mix(h, m->msg_type, strlen(m->msg_type));
   fz_mix(h, &m->side, sizeof m->side);
   fz_mix(h, &m->ts, sizeof m->ts);
+  if (h->print) {
+    fprintf(stderr, "msg %s side=%u ts=%llu:", m->msg_type, m->side, (unsigned long long)m->ts);
+  }
   for (uint32_t i = 0; i < m->n_fields; i++) {
     const fs_field *f = &m->fields[i];
+    if (h->print && (f->kind == FS_FIELD_STR || f->kind == FS_FIELD_BYTES)) {
+      fprintf(stderr, " %s=[%.*s]", f->name, (int)f->v.str.len, f->v.str.ptr);
+    } else if (h->print && f->kind != FS_FIELD_STR_LIST && f->kind != FS_FIELD_U64_LIST) {
+      fprintf(stderr, " %s=%llu", f->name, (unsigned long long)f->v.u64);
+    }
     fz_mix(h, f->name, strlen(f->name));
     fz_mix(h, &f->kind, sizeof f->kind);
     switch (f->kind) {
@@ -51,11 +61,15 @@ static void fz_emit(void *ctx, const fs_message *m) {
     default: fz_mix(h, &f->v.u64, sizeof f->v.u64); break;
     }
   }
+  if (h->print) {
+    fprintf(stderr, "\n");
+  }
 }
 
 static void fz_env(fs_parser_env *env, fz_host *h, const char *options) {
   memset(h, 0, sizeof *h);
   h->hash = 0xcbf29ce484222325ull;
+  h->print = getenv("FZ_PRINT") != NULL;
   memset(env, 0, sizeof *env);
   env->struct_size = sizeof *env;
   env->initiator_is_a = 1;
