@@ -260,13 +260,25 @@ static void mapped_value(fsi_jw *w, const eve_map *m, const fs_field *f) {
   fsi_jw_field_value(w, f);
 }
 
+/* True when a mapped field of @p msg is written under @p name already. */
+static int shadowed(const char *protocol, const fs_message *msg, const char *name) {
+  for (size_t i = 0; i < sizeof mappings / sizeof mappings[0]; i++) {
+    const eve_map *m = &mappings[i];
+    if (!strcmp(m->protocol, protocol) && !strcmp(m->eve_name, name) &&
+        strcmp(m->zeek_name, name) != 0 && fs_message_field(msg, m->zeek_name))
+      return 1;
+  }
+  return 0;
+}
+
 void fsi_eve_app(fsi_jw *w, const fsi_flowinfo *fi, const fs_message *msg, fs_time_ns ts) {
   const char *proto = msg->protocol ? msg->protocol : "unknown";
   const char *event_type = strcmp(proto, "ssl") ? proto : "tls";
   header(w, fi, ts, event_type);
   fsi_jw_key(w, event_type);
   fsi_jw_obj_begin(w);
-  if (!strcmp(proto, "dns")) {
+  int is_dns = !strcmp(proto, "dns");
+  if (is_dns) {
     /* One record per query/response pair: an "answer" once the response was seen. */
     fsi_jw_key(w, "type");
     fsi_jw_cstr(w, fs_message_field(msg, "rcode_name") || fs_message_field(msg, "rcode") ? "answer"
@@ -279,6 +291,8 @@ void fsi_eve_app(fsi_jw *w, const fsi_flowinfo *fi, const fs_message *msg, fs_ti
     if (!strcmp(f->name, "ts") || !strcmp(f->name, "uid") || !strncmp(f->name, "id.", 3))
       continue;
     const eve_map *m = find_map(proto, f->name);
+    if (!m && (shadowed(proto, msg, f->name) || (is_dns && !strcmp(f->name, "type"))))
+      continue; /* e.g. dns rcode (number) vs rcode_name -> rcode: one key only */
     fsi_jw_key(w, m ? m->eve_name : f->name);
     if (m)
       mapped_value(w, m, f);

@@ -60,13 +60,21 @@ def have_plugin(name):
     return os.path.exists(os.path.join(ARGS.plugin_dir, name + ".so"))
 
 
+def no_duplicate_keys(pairs):
+    keys = [k for k, _ in pairs]
+    dup = sorted({k for k in keys if keys.count(k) > 1})
+    if dup:
+        raise AssertionError("duplicate keys in a JSON object: %s" % dup)
+    return dict(pairs)
+
+
 def records(text):
-    """Parses JSON lines strictly: every line must be one JSON object."""
+    """Parses JSON lines strictly: one JSON object per line, no duplicate keys."""
     out = []
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             raise AssertionError("empty line %d in JSON-lines output" % n)
-        obj = json.loads(line)
+        obj = json.loads(line, object_pairs_hook=no_duplicate_keys)
         assert isinstance(obj, dict), "line %d is not an object" % n
         out.append(obj)
     return out
@@ -419,6 +427,34 @@ def test_sessions_tls():
     eq(recs[1].get("cipher"), "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS 1.2 cipher")
 
 
+def test_sessions_eve():
+    rc, out, err = run(["sessions", "--format", "eve"] + plugin_args() + [DEMO])
+    needs_driver(err)
+    eq(rc, 0, "exit status (%s)" % err)
+    recs = records(out)
+    flows = {r["flow_id"]: r for r in recs if r["event_type"] == "flow"}
+    eq(len(flows), 10, "flow events")
+    for r in recs:
+        check(r["flow_id"] in flows, "%s event joins a flow event by flow_id" % r["event_type"])
+        f = flows[r["flow_id"]]
+        eq((r["src_ip"], r["src_port"], r["dest_ip"], r["dest_port"]),
+           (f["src_ip"], f["src_port"], f["dest_ip"], f["dest_port"]), "endpoints as the flow's")
+    if have_plugin("http"):
+        http = [r["http"] for r in recs if r["event_type"] == "http"]
+        eq([(h["http_method"], h["hostname"], h["url"], h["status"]) for h in http],
+           [(m, h, u, st) for _, m, h, u, _, st, _, _ in HTTP_TRUTH], "EVE http fields")
+        eq(http[0]["protocol"], "HTTP/1.1", "EVE http protocol")
+    if have_plugin("dns"):
+        dns = [r["dns"] for r in recs if r["event_type"] == "dns"]
+        eq([(d["id"], d["rrname"], d["rrtype"], d["rcode"]) for d in dns],
+           [(t, q, qt, rc_) for t, q, qt, rc_, _ in DNS_TRUTH], "EVE dns fields")
+        eq(dns[0]["answers"], [{"rdata": "127.0.0.10"}], "EVE dns answers")
+    if have_plugin("tls"):
+        tls = [r["tls"] for r in recs if r["event_type"] == "tls"]
+        eq([(t["sni"], t["version"]) for t in tls],
+           [("www.flowscope.test", "TLS 1.3"), ("tls12.flowscope.test", "TLS 1.2")], "EVE tls")
+
+
 def test_log_dir():
     d = tempfile.mkdtemp(prefix="fs-logs-")
     try:
@@ -657,6 +693,19 @@ def test_output_doc_matches_records():
         for r in recs:
             if r["_path"] == path:
                 eq(sorted(set(r) - fields), [], "%s fields not in docs/output.md" % path)
+
+
+def test_output_doc_examples_are_records():
+    with open(os.path.join(ARGS.source_dir, "docs/output.md")) as f:
+        text = f.read()
+    blocks = re.findall(r"```json\n(.*?)```", text, re.S)
+    check(len(blocks) >= 5, "docs/output.md has an example per record type")
+    paths = set()
+    for b in blocks:
+        for r in records(b.strip()):
+            paths.add(r.get("_path") or "eve:" + r.get("event_type", "?"))
+    for want in ("conn", "http", "dns", "ssl", "eve:flow"):
+        check(want in paths, "docs/output.md has a %s example" % want)
 
 
 # ---------------------------------------------------------------- corpus
