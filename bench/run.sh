@@ -5,11 +5,12 @@
 #   floor     bench_floor: a bare pcap_next_ex loop (every ratio is against it)
 #   flows     flowscope flows --format json
 #   flows-w2  flowscope flows --format json --workers 2 (when the CLI has --workers)
+#   sessions-w2  the same for sessions
 #   sessions  flowscope sessions --format json with every plugin of the build
 #   tcpdump   tcpdump -r FILE -w /dev/null
 # Each run is preceded by a read of the file (the page cache here is dropped
-# after about a minute idle), repeated REPS times; the fastest run counts and
-# its peak RSS is reported.
+# after about a minute idle), repeated REPS times; the fastest wall time, the
+# smallest CPU time and the largest peak RSS are reported.
 #
 # usage: bench/run.sh [PRESET...]        default presets: small large manyflows
 # env:   BUILD_DIR (default <repo>/build-release)  REPS (3)  SEED (1)  NICE (10)
@@ -22,7 +23,7 @@ CACHE=$ROOT/bench/cache
 REPS=${REPS:-3}
 SEED=${SEED:-1}
 NICE=${NICE:-10}
-TOOLS=${TOOLS:-"floor flows flows-w2 sessions tcpdump"}
+TOOLS=${TOOLS:-"floor flows flows-w2 sessions sessions-w2 tcpdump"}
 PRESETS=("$@")
 [ ${#PRESETS[@]} -gt 0 ] || PRESETS=(small large manyflows)
 mkdir -p "$CACHE"
@@ -68,27 +69,34 @@ done
 
 warm() { cat "$1" >/dev/null; }
 
-# run_best NAME CMD...: prints "wall rss exit" of the fastest of REPS runs.
+# run_best CMD...: prints "wall cpu rss exit": the fastest wall time and the
+# smallest CPU time (user + sys, all threads) of REPS runs, the largest peak RSS.
 run_best() {
-  local best="" rss=0 code=0 line wall r e
+  local best="" bcpu="" rss=0 code=0 line wall cpu r e
   for ((i = 0; i < REPS; i++)); do
     warm "${CMD_FILE}"
     line=$(nice -n "$NICE" "$TIMEIT" -- "$@" 2>&1 >/dev/null | grep '^wall_s=' | tail -1) || true
     wall=$(sed -E 's/.*wall_s=([0-9.]+).*/\1/' <<<"$line")
+    cpu=$(awk -v l="$line" 'BEGIN { n = split(l, f, /[ =]/); for (i = 1; i < n; i++) {
+      if (f[i] == "user_s") u = f[i + 1]; if (f[i] == "sys_s") s = f[i + 1] } print u + s }')
     r=$(sed -E 's/.*maxrss_kib=([0-9]+).*/\1/' <<<"$line")
     e=$(sed -E 's/.*exit=([0-9]+).*/\1/' <<<"$line")
     [ "$e" = 0 ] || code=$e
-    if [ -z "$best" ] || awk "BEGIN{exit !($wall < $best)}"; then best=$wall; rss=$r; fi
+    if [ -z "$best" ] || awk "BEGIN{exit !($wall < $best)}"; then best=$wall; fi
+    if [ -z "$bcpu" ] || awk "BEGIN{exit !($cpu < $bcpu)}"; then bcpu=$cpu; fi
+    [ "$r" -gt "$rss" ] && rss=$r
   done
-  echo "$best $rss $code"
+  echo "$best $bcpu $rss $code"
 }
 
 {
   echo "Machine: $cpu, $cores cores online, $mem RAM, kernel $(uname -r); $cc; $pcapv"
   echo "Load average at start: $load. Best of $REPS runs, each after a read of the file; nice $NICE."
+  echo "CPU = user + sys of all the process's threads; rates and ratios use wall time for"
+  echo "wall columns and CPU time for CPU columns (on a shared machine CPU time is the steadier)."
   echo
-  echo "| preset | tool | packets | time (s) | Mpkt/s | Gbit/s | peak RSS (MiB) | time / floor | pkt/s vs floor |"
-  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| preset | tool | packets | wall (s) | CPU (s) | Mpkt/s (wall) | Gbit/s (wall) | Mpkt/s (CPU) | peak RSS (MiB) | wall / floor | CPU / floor |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 } | tee "$OUT"
 
 for p in "${PRESETS[@]}"; do
@@ -101,6 +109,7 @@ for p in "${PRESETS[@]}"; do
   extra=()
   [ "$p" = manyflows ] && extra=(--max-flows 1000000)
   floor_wall=""
+  floor_cpu=""
   for t in $TOOLS; do
     case $t in
     floor) cmd=("$FLOOR" "$f") ;;
@@ -109,20 +118,22 @@ for p in "${PRESETS[@]}"; do
       cmd=("$FS" flows --format json --workers 2 "${extra[@]}" "$f") ;;
     sessions) [ -n "$FS" ] || continue
       cmd=("$FS" sessions --format json --plugin-dir "$PLUGDIR" "${extra[@]}" "$f") ;;
+    sessions-w2) [ "$WORKERS_OK" = 1 ] || continue
+      cmd=("$FS" sessions --format json --workers 2 --plugin-dir "$PLUGDIR" "${extra[@]}" "$f") ;;
     tcpdump) command -v tcpdump >/dev/null || continue; cmd=(tcpdump -r "$f" -w /dev/null) ;;
     *) log "unknown tool $t"; continue ;;
     esac
     log "== $p: $t"
-    read -r wall rss code < <(run_best "${cmd[@]}")
-    [ "$t" = floor ] && floor_wall=$wall
+    read -r wall cpu rss code < <(run_best "${cmd[@]}")
+    if [ "$t" = floor ]; then floor_wall=$wall; floor_cpu=$cpu; fi
     note=""
     [ "$code" = 0 ] || note=" (exit $code)"
-    awk -v p="$p" -v t="$t$note" -v n="$packets" -v w="$wall" -v b="$wire" -v r="$rss" \
-      -v fw="${floor_wall:-0}" 'BEGIN {
-        ratio = (fw > 0) ? sprintf("%.2fx", w / fw) : "-";
-        share = (fw > 0) ? sprintf("%.0f%%", 100 * fw / w) : "-";
-        printf "| %s | %s | %d | %.3f | %.2f | %.2f | %.1f | %s | %s |\n",
-          p, t, n, w, n / w / 1e6, b * 8 / w / 1e9, r / 1024, ratio, share }' | tee -a "$OUT"
+    awk -v p="$p" -v t="$t$note" -v n="$packets" -v w="$wall" -v c="$cpu" -v b="$wire" -v r="$rss" \
+      -v fw="${floor_wall:-0}" -v fc="${floor_cpu:-0}" 'BEGIN {
+        rw = (fw > 0) ? sprintf("%.2fx", w / fw) : "-";
+        rc = (fc > 0) ? sprintf("%.2fx", c / fc) : "-";
+        printf "| %s | %s | %d | %.3f | %.3f | %.2f | %.2f | %.2f | %.1f | %s | %s |\n",
+          p, t, n, w, c, n / w / 1e6, b * 8 / w / 1e9, n / c / 1e6, r / 1024, rw, rc }' | tee -a "$OUT"
   done
 done
 log "== table written to $OUT"
