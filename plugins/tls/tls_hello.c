@@ -160,3 +160,23 @@ int fsi_tls_parse_server_hello(const uint8_t *body, size_t len, fsi_tls_server_h
     (void)server_extension(out, type, data);
   return 0;
 }
+
+int fsi_tls_parse_sslv2_client_hello(const uint8_t *body, size_t len, fsi_tls_client_hello *out) {
+  fsi_tls_view v = {body, len};
+  uint32_t type, cs_len, sid_len, chal_len;
+  memset(out, 0, sizeof *out);
+  out->sslv2 = 1;
+  if (!fsi_tls_take_u8(&v, &type) || type != 1 || !fsi_tls_take_u16(&v, &out->version) ||
+      !fsi_tls_take_u16(&v, &cs_len) || !fsi_tls_take_u16(&v, &sid_len) ||
+      !fsi_tls_take_u16(&v, &chal_len))
+    return -1;
+  /* CIPHER-SPECs are 3 bytes; session ids are 0 or 16 bytes; challenges
+   * 16..32 bytes (RFC 6101 E.1 and the SSL 2.0 draft). */
+  if (cs_len == 0 || cs_len % 3u != 0 || (sid_len != 0 && sid_len != 16) || chal_len < 16 ||
+      chal_len > 32)
+    return -1;
+  if (!fsi_tls_take(&v, cs_len, &out->ciphers) || !fsi_tls_take(&v, sid_len, &out->session_id) ||
+      !fsi_tls_take(&v, chal_len, &out->random))
+    return -1;
+  return 0;
+}

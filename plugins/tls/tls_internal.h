@@ -74,6 +74,8 @@ typedef struct fsi_tls_client_hello {
   fsi_tls_view sig_algs;      /* signature_algorithms: 2-byte items */
   int has_versions;           /* supported_versions present */
   fsi_tls_view versions;      /* supported_versions: 2-byte items */
+  int sslv2;                  /* SSLv2-framed: ciphers are 3-byte CIPHER-SPECs, random is the
+                               * challenge, no extensions */
 } fsi_tls_client_hello;
 
 /* A parsed ServerHello (or HelloRetryRequest): views into the body. */
@@ -95,6 +97,9 @@ typedef struct fsi_tls_server_hello {
 
 /* Parses a ClientHello body (after the 4-byte handshake header). 0 = ok. */
 int fsi_tls_parse_client_hello(const uint8_t *body, size_t len, fsi_tls_client_hello *out);
+/* Parses an SSLv2 CLIENT-HELLO (RFC 6101 E.1; @p body starts at its msg_type
+ * byte, after the 2-byte record header). 0 = ok. */
+int fsi_tls_parse_sslv2_client_hello(const uint8_t *body, size_t len, fsi_tls_client_hello *out);
 /* Parses a ServerHello body (after the 4-byte handshake header). 0 = ok. */
 int fsi_tls_parse_server_hello(const uint8_t *body, size_t len, fsi_tls_server_hello *out);
 /* Walks an extension block: takes the next (type, data). 0 at the end. */
@@ -170,6 +175,7 @@ typedef struct fsi_tls_conn {
   uint32_t ch_len;
   uint32_t ch_done;     /* ch_buf holds a complete, valid ClientHello */
   uint32_t ch_count;    /* ClientHellos seen */
+  uint32_t ch_v2;       /* ch_buf holds an SSLv2 CLIENT-HELLO */
   uint32_t client_side; /* fs_side that sent the ClientHello */
   uint8_t *sh_buf;      /* latest ServerHello body */
   uint32_t sh_len;
@@ -200,6 +206,8 @@ void fsi_tls_conn_clear(fsi_tls_conn *c);
  */
 int fsi_tls_conn_feed(fsi_tls_conn *c, uint32_t side, const uint8_t *data, size_t len,
                       size_t *consumed);
+/* Parses the connection's kept ClientHello (TLS or SSLv2 form). 0 = ok. */
+int fsi_tls_conn_client_hello(const fsi_tls_conn *c, fsi_tls_client_hello *out);
 /* 1 when nothing more can be learned from either side. */
 int fsi_tls_conn_complete(const fsi_tls_conn *c);
 

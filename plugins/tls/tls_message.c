@@ -53,14 +53,14 @@ void fsi_tls_emit(const fsi_tls_conn *c, void (*emit)(void *, const fs_message *
   fsi_tls_sb ja3_text = {0}, ja3s_text = {0}, scratch = {0};
   fsi_tls_client_hello ch;
   fsi_tls_server_hello sh;
-  int have_ch = c->ch_done && fsi_tls_parse_client_hello(c->ch_buf, c->ch_len, &ch) == 0;
+  int have_ch = fsi_tls_conn_client_hello(c, &ch) == 0;
   int have_sh = c->sh_done && fsi_tls_parse_server_hello(c->sh_buf, c->sh_len, &sh) == 0;
 
   /* One block for every integer list. */
   size_t n_items = 0;
   if (have_ch)
-    n_items += ch.ciphers.n / 2 + ch.n_extensions + ch.groups.n / 2 + ch.point_formats.n +
-               ch.sig_algs.n / 2 + ch.versions.n / 2;
+    n_items += ch.ciphers.n / 2 + ch.ciphers.n / 3 + ch.n_extensions + ch.groups.n / 2 +
+               ch.point_formats.n + ch.sig_algs.n / 2 + ch.versions.n / 2;
   if (have_sh)
     n_items += sh.n_extensions;
   uint64_t *items = malloc((n_items + 1) * sizeof *items);
@@ -86,7 +86,17 @@ void fsi_tls_emit(const fsi_tls_conn *c, void (*emit)(void *, const fs_message *
   f[nf++] = fs_field_bool("established", (int)c->established);
 
   fs_str alpn_items[16];
-  if (have_ch) {
+  if (have_ch && ch.sslv2) {
+    /* SSLv2 CLIENT-HELLO: no JA3/JA4 (their definitions, and tshark, have
+     * none for it); the 3-byte CIPHER-SPECs as numbers. */
+    f[nf++] = fs_field_u64("client_version", ch.version);
+    uint32_t n = (uint32_t)(ch.ciphers.n / 3);
+    for (uint32_t i = 0; i < n; i++)
+      next[i] = ((uint64_t)ch.ciphers.p[3 * i] << 16) | ((uint64_t)ch.ciphers.p[3 * i + 1] << 8) |
+                ch.ciphers.p[3 * i + 2];
+    f[nf++] = field_list("client_ciphers", next, n);
+    next += n;
+  } else if (have_ch) {
     fsi_tls_ja3_string(&ch, &ja3_text);
     fsi_tls_md5_hex(ja3_text.p ? ja3_text.p : "", ja3_text.len, ja3);
     fsi_tls_ja4(&ch, &scratch, ja4);

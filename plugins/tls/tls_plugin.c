@@ -89,8 +89,22 @@ static void tls_destroy(void *self) {
 /* A TLS record carrying a ClientHello or ServerHello: content type 22,
  * record version 3.0-3.4, a sane length, handshake type 1 or 2, a hello
  * length that fits, and a 3.x hello version. */
+/* An SSLv2-framed CLIENT-HELLO offering SSL 2.0 or 3.x (RFC 6101 E.1). */
+static uint32_t sslv2_probe(const uint8_t *d, size_t len) {
+  if (len < 5)
+    return FS_PROBE_NEED_MORE;
+  size_t rlen = ((size_t)(d[0] & 0x7fu) << 8) | d[1];
+  if (rlen < 9 + 3 + 16 || d[2] != 1)
+    return FS_PROBE_NO;
+  if ((d[3] == 0 && d[4] == 2) || (d[3] == 3 && d[4] <= 4))
+    return FS_PROBE_YES;
+  return FS_PROBE_NO;
+}
+
 static uint32_t tls_probe(const uint8_t *d, size_t len, uint32_t side) {
   (void)side; /* a capture may start with either hello */
+  if (len > 0 && (d[0] & 0x80u))
+    return sslv2_probe(d, len);
   static const size_t need[] = {1, 2, 3, 5, 6, 9, 11};
   for (size_t step = 0; step < sizeof need / sizeof need[0]; step++) {
     if (len < need[step])

@@ -35,6 +35,14 @@ void fsi_tls_conn_clear(fsi_tls_conn *c) {
   c->sh_buf = NULL;
 }
 
+int fsi_tls_conn_client_hello(const fsi_tls_conn *c, fsi_tls_client_hello *out) {
+  if (!c->ch_done)
+    return -1;
+  if (c->ch_v2)
+    return fsi_tls_parse_sslv2_client_hello(c->ch_buf, c->ch_len, out);
+  return fsi_tls_parse_client_hello(c->ch_buf, c->ch_len, out);
+}
+
 static int side_done(const fsi_tls_side *s) { return s->stopped || s->encrypted; }
 
 int fsi_tls_conn_complete(const fsi_tls_conn *c) {
@@ -71,8 +79,7 @@ static void server_hello_done(fsi_tls_conn *c) {
     c->resumed = 1;
   if (!is_tls13(c->version) && sh.session_id.n > 0 && c->ch_done) {
     fsi_tls_client_hello ch;
-    if (fsi_tls_parse_client_hello(c->ch_buf, c->ch_len, &ch) == 0 &&
-        ch.session_id.n == sh.session_id.n &&
+    if (fsi_tls_conn_client_hello(c, &ch) == 0 && ch.session_id.n == sh.session_id.n &&
         memcmp(ch.session_id.p, sh.session_id.p, sh.session_id.n) == 0)
       c->resumed = 1;
   }
@@ -227,6 +234,46 @@ static void record(fsi_tls_conn *c, uint32_t side, uint32_t type, const uint8_t 
   }
 }
 
+/*
+ * An SSLv2-framed record as a side's first record (RFC 6101 E.1: 2-byte
+ * header, high bit set). A CLIENT-HELLO is kept (SSLv3/TLS servers answer
+ * it with a normal ServerHello, and the client carries on in TLS records);
+ * an SSLv2 SERVER-HELLO means SSL 2.0 was chosen and everything after it is
+ * encrypted. Returns the record's size, 0 when incomplete, -1 when invalid.
+ */
+static long sslv2_record(fsi_tls_conn *c, uint32_t side, const uint8_t *h, size_t avail) {
+  size_t rlen = ((size_t)(h[0] & 0x7fu) << 8) | h[1];
+  if (rlen < 3)
+    return -1;
+  if (avail - 2 < rlen)
+    return 0;
+  const uint8_t *body = h + 2;
+  if (body[0] == 1 && c->ch_count == 0) {
+    fsi_tls_client_hello ch;
+    if (fsi_tls_parse_sslv2_client_hello(body, rlen, &ch) != 0)
+      return -1;
+    c->ch_buf = malloc(rlen);
+    if (!c->ch_buf) {
+      c->poison = "tls: out of memory";
+      return -1;
+    }
+    memcpy(c->ch_buf, body, rlen);
+    c->ch_len = (uint32_t)rlen;
+    c->ch_v2 = 1;
+    c->ch_done = 1;
+    c->ch_count = 1;
+    c->client_side = side;
+  } else if (body[0] == 4 && rlen >= 5 && c->ch_v2) {
+    /* SERVER-HELLO: session_id_hit, certificate_type, server_version. */
+    c->version = ((uint32_t)body[3] << 8) | body[4];
+    c->side[0].stopped = c->side[1].stopped = 1;
+  } else {
+    return -1;
+  }
+  c->side[side].records++;
+  return (long)(2 + rlen);
+}
+
 int fsi_tls_conn_feed(fsi_tls_conn *c, uint32_t side, const uint8_t *data, size_t len,
                       size_t *consumed) {
   side &= 1u;
@@ -241,6 +288,18 @@ int fsi_tls_conn_feed(fsi_tls_conn *c, uint32_t side, const uint8_t *data, size_
   }
   while (len - off >= 5 && !fsi_tls_conn_complete(c)) {
     const uint8_t *h = data + off;
+    if ((h[0] & 0x80u) && s->records == 0) {
+      long used = sslv2_record(c, side, h, len - off);
+      if (used == 0)
+        break;
+      if (used < 0) {
+        if (!c->poison)
+          c->poison = "tls: invalid SSLv2 record";
+        break;
+      }
+      off += (size_t)used;
+      continue;
+    }
     uint32_t type = h[0], rlen = ((uint32_t)h[3] << 8) | h[4];
     if (type < CT_CHANGE_CIPHER_SPEC || type > CT_HEARTBEAT || h[1] != 3 || h[2] > 4 ||
         rlen > FSI_TLS_MAX_RECORD) {

@@ -175,6 +175,30 @@ static void test_malformed_hellos(void **state) {
   assert_int_not_equal(fsi_tls_parse_server_hello(buf + 4, n - 4, &sh), 0);
 }
 
+/* SSLv2 CLIENT-HELLO (RFC 6101 E.1), hand-built: msg_type 1, version 3.0,
+ * cipher_spec_length 21 (7 specs), session_id_length 0, challenge_length 16,
+ * specs 000004 000005 00000a 010080 0700c0 030080 0000ff, challenge 16 x 0x33. */
+static const char *const SSLV2_CH = "01 0300 0015 0000 0010"
+                                    "000004 000005 00000a 010080 0700c0 030080 0000ff"
+                                    "33333333333333333333333333333333";
+
+static void test_sslv2_client_hello(void **state) {
+  (void)state;
+  size_t n = tt_hex(SSLV2_CH, buf, sizeof buf);
+  assert_int_equal(n, 46);
+  fsi_tls_client_hello ch;
+  assert_int_equal(fsi_tls_parse_sslv2_client_hello(buf, n, &ch), 0);
+  assert_true(ch.sslv2);
+  assert_int_equal(ch.version, 0x0300);
+  assert_int_equal(ch.ciphers.n, 21);
+  assert_int_equal(ch.random.n, 16);
+  assert_int_equal(ch.session_id.n, 0);
+  for (size_t cut = 0; cut < n; cut++)
+    assert_int_not_equal(fsi_tls_parse_sslv2_client_hello(buf, cut, &ch), 0);
+  buf[4] = 0x14; /* cipher_spec_length 20: not a multiple of 3 */
+  assert_int_not_equal(fsi_tls_parse_sslv2_client_hello(buf, n, &ch), 0);
+}
+
 static void test_grease_predicate(void **state) {
   (void)state;
   /* RFC 8701 section 2: the sixteen 0x?A?A values with equal bytes. */
@@ -209,6 +233,7 @@ int main(void) {
       cmocka_unit_test(test_grease_removed),       cmocka_unit_test(test_no_extensions_sslv3),
       cmocka_unit_test(test_ja4_alpn_rules),       cmocka_unit_test(test_malformed_hellos),
       cmocka_unit_test(test_grease_predicate),     cmocka_unit_test(test_names),
+      cmocka_unit_test(test_sslv2_client_hello),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -255,9 +255,9 @@ static void test_garbage_poisons(void **state) {
     size_t n;
   } inputs[] = {
       {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 27},
-      {"\x16\x03\x09\x00\x10", 5}, /* record version 3.9 */
-      {"\x16\x03\x01\xff\xff", 5}, /* longer than 2^14 + 2048 */
-      {"\x80\x2e\x01\x03\x01", 5}, /* SSLv2-framed ClientHello */
+      {"\x16\x03\x09\x00\x10", 5},         /* record version 3.9 */
+      {"\x16\x03\x01\xff\xff", 5},         /* longer than 2^14 + 2048 */
+      {"\x80\x05\x02\x03\x00\x00\x00", 7}, /* SSLv2 framing, not a CLIENT-HELLO */
   };
   for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
     th_out o = {0};
@@ -281,6 +281,50 @@ static void test_garbage_poisons(void **state) {
   assert_int_equal(f.status, FS_PARSE_POISON);
   assert_string_equal(f.ops->poison_reason(f.parser), "tls: malformed ClientHello");
   th_close(&f);
+}
+
+/* An SSLv2-compatible CLIENT-HELLO answered by an SSLv3 ServerHello: the
+ * client's 3-byte cipher specs are listed, no JA3/JA4 (none is defined for
+ * SSLv2 hellos; tshark has none either), the rest is SSLv3. */
+static void test_sslv2_compatible_hello(void **state) {
+  (void)state;
+  stream c1, s1;
+  memset(&c1, 0, sizeof c1);
+  memset(&s1, 0, sizeof s1);
+  /* 2-byte SSLv2 header 0x802e (46 bytes): CLIENT-HELLO version 3.0, 7
+   * cipher specs, no session id, 16-byte challenge. */
+  c1.n = tt_hex("802e 01 0300 0015 0000 0010 000004 000005 00000a 010080 0700c0 030080 0000ff"
+                "33333333333333333333333333333333",
+                c1.b, sizeof c1.b);
+  /* SSLv3 ServerHello: version 3.0, random 32 x 0x44, no session id, cipher
+   * 0x000a, null compression, no extensions. */
+  add_hex_record(&s1, 22, 0,
+                 "02000026 0300 4444444444444444444444444444444444444444444444444444444444444444"
+                 "00 000a 00");
+  add_hex_record(&s1, 20, 0, "01");
+  for (unsigned seed = 0; seed < 4; seed++) {
+    th_out o = {0};
+    th_flow f;
+    th_open(&f, proto, &o);
+    assert_int_equal(proto->probe(c1.b, c1.n, 0), FS_PROBE_YES);
+    if (seed) {
+      th_feed_split(&f, 0, c1.b, c1.n, 1, seed);
+      th_feed_split(&f, 1, s1.b, s1.n, 2, seed);
+    } else {
+      th_feed(&f, 0, c1.b, c1.n, 1);
+      th_feed(&f, 1, s1.b, s1.n, 2);
+    }
+    assert_int_equal(f.status, FS_PARSE_OK);
+    th_close(&f);
+    assert_int_equal(o.count, 1);
+    assert_field(&o, "version", "SSLv3");
+    assert_field(&o, "cipher", "TLS_RSA_WITH_3DES_EDE_CBC_SHA");
+    assert_field(&o, "client_version", "768");
+    assert_field(&o, "client_ciphers", "4,5,10,65664,458944,196736,255");
+    assert_null(strstr(o.text, " ja3="));
+    assert_null(strstr(o.text, " ja4="));
+    assert_field(&o, "ja3s_string", "768,10,");
+  }
 }
 
 static void test_gaps(void **state) {
@@ -322,6 +366,7 @@ int main(void) {
       cmocka_unit_test(test_alert_in_clear),
       cmocka_unit_test(test_garbage_poisons),
       cmocka_unit_test(test_gaps),
+      cmocka_unit_test(test_sslv2_compatible_hello),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
