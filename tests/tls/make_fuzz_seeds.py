@@ -53,6 +53,10 @@ seeds = {
     + chunks(1, rec(20, b"\x01") + rec(22, b"\x7f" * 16)),
     "alert": chunks(0, rec(22, GREASE_CH, 1)) + chunks(1, rec(21, b"\x02\x28")),
     "gap_after_hello": chunks(0, rec(22, RFC8448_CH, 1)) + gap(1) + chunks(1, rec(22, RFC8448_SH)),
+    "sslv2_compat": chunks(0, bytes.fromhex(
+        "802e01030000150000001000000400000500000a0100800700c00300800000ff") + b"\x33" * 16)
+    + chunks(1, rec(22, bytes.fromhex("020000260300") + b"\x44" * 32 + bytes.fromhex("00000a00"), 0)
+             + rec(20, b"\x01", 0)),
     "server_first": chunks(1, rec(22, RFC8448_SH)) + chunks(0, rec(22, RFC8448_CH, 1)),
 }
 
