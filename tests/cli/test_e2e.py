@@ -710,6 +710,42 @@ def test_output_doc_examples_are_records():
 
 # ---------------------------------------------------------------- corpus
 
+def test_vlan_and_tunnel_corpus():
+    base = os.path.join(ARGS.corpus, "zeek") if ARGS.corpus else ""
+    if not base or not os.path.isdir(base):
+        raise Skip("corpus not available (FLOWSCOPE_CORPUS)")
+    # VLAN ids of each connection's first packet, read from the bytes.
+    for cap in ("http-vlan-0.pcap", "http-qinq-0.pcap", "vlan-qinqinq.pcap", "mpls-in-vlan.pcap"):
+        path = os.path.join(base, cap)
+        truth = {tuple_of(t): t for t in pcap_truth.connections(path)}
+        rc, out, err = run(["flows", path])
+        eq(rc, 0, "%s exit status (%s)" % (cap, err))
+        n = 0
+        for r in records(out):
+            t = truth.get(tuple_of(r))
+            if t:
+                eq(r.get("vlan"), t["vlans"], "%s vlan of %s" % (cap, tuple_of(r)))
+                n += 1
+        check(n > 0, "%s: flows matched" % cap)
+    # VXLAN: outer addresses and VNI of the first frame, read by hand here.
+    import struct
+    path = os.path.join(base, "tunnels", "vxlan.pcap")
+    _, _, frame, _ = next(iter(pcap_truth.read_pcap(path)))
+    ihl = (frame[14] & 15) * 4
+    outer_src = socket.inet_ntop(socket.AF_INET, frame[26:30])
+    outer_dst = socket.inet_ntop(socket.AF_INET, frame[30:34])
+    udp = 14 + ihl
+    eq(struct.unpack("!H", frame[udp + 2:udp + 4])[0], 4789, "vxlan.pcap: UDP 4789")
+    vni = int.from_bytes(frame[udp + 12:udp + 15], "big")
+    rc, out, err = run(["flows", path])
+    recs = [r for r in records(out) if "tunnel" in r]
+    check(recs, "vxlan.pcap: records with a tunnel")
+    r = recs[0]
+    eq(r["tunnel"], ["vxlan"], "tunnel kind")
+    eq({r["tunnel_orig_h"], r["tunnel_resp_h"]}, {outer_src, outer_dst}, "outer addresses")
+    eq(r["tunnel_id"], vni, "VNI")
+
+
 # The spec's baseline (baseline_deflt.json) was made from these captures.
 CID_BASELINE = [
     ("tcp.pcap", "tcp", "128.232.110.120", 34855, "66.35.250.204", 80,
