@@ -502,6 +502,40 @@ def test_replay_pace():
     check(len(records(fast)) == len(sessions_records()), "replay = sessions records")
 
 
+def test_plugins_command():
+    if not have_plugin("tls"):
+        raise Skip("tls plugin not built")
+    d = tempfile.mkdtemp(prefix="fs-plug-")
+    try:
+        shutil.copy(os.path.join(ARGS.plugin_dir, "tls.so"), os.path.join(d, "tls.so"))
+        with open(os.path.join(d, "junk.so"), "w") as f:
+            f.write("not an ELF file\n")
+        rc, out, err = run(["plugins", "--plugin-dir", d, "--no-system-plugins", "--format", "json"],
+                           )
+        eq(rc, 0, "plugins exit status (%s)" % err)
+        recs = records(out)
+        loaded = [r for r in recs if "plugin" in r]
+        refused = [r for r in recs if "refused" in r]
+        eq([r["plugin"] for r in loaded], ["tls"], "loaded plugins")
+        eq(loaded[0]["file"], os.path.join(d, "tls.so"), "file of tls")
+        eq([p["name"] for p in loaded[0]["protocols"]], ["ssl"], "tls provides ssl (Zeek's name)")
+        check([443, 443] in loaded[0]["protocols"][0]["ports"], "port hint 443")
+        eq([r["refused"] for r in refused], [os.path.join(d, "junk.so")], "refused files")
+        check(refused[0]["reason"], "a refusal has a reason")
+        # Text table: the same plugin and the refusal with its path.
+        rc, out, err = run(["plugins", "--plugin-dir", d, "--no-system-plugins"])
+        eq(rc, 0, "plugins (text) exit status")
+        check(re.search(r"^tls +\S+ +ssl +tcp +\S*443", out, re.M), "text row for tls: %r" % out)
+        check("refused %s" % os.path.join(d, "junk.so") in out, "text refusal line")
+        # Asked by name: found, or an error naming it.
+        rc, out, err = run(["plugins", "--plugin-dir", d, "--no-system-plugins", "--plugin", "tls"])
+        eq(rc, 0, "plugins --plugin tls")
+        expect_error(["plugins", "--plugin-dir", d, "--no-system-plugins", "--plugin", "http"], 2,
+                     "--plugin http")
+    finally:
+        shutil.rmtree(d)
+
+
 # ---------------------------------------------------------------- errors
 
 def expect_error(args, status, *needles, stdin=None):
