@@ -42,6 +42,9 @@ int fsi_plugins_load(const fsi_opts *o, int warn_refusals, fs_registry **out) {
   } else {
     fs_registry_load_all(reg);
   }
+  if (warn_refusals && fs_registry_count(reg) == 0)
+    fsi_warn("no plugins found: only conn records will be written (add --plugin-dir DIR or "
+             "set FLOWSCOPE_PLUGIN_PATH; 'flowscope plugins' shows the search)");
   if (warn_refusals) {
     uint32_t n = fs_registry_refusal_count(reg);
     for (uint32_t i = 0; i < n; i++) {

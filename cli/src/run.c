@@ -82,6 +82,14 @@ static void on_flush(void *self) { (void)self; }
 static const fs_event_sink_ops sink_ops = {
     .struct_size = sizeof(fs_event_sink_ops), .on_event = on_event, .flush = on_flush};
 
+/* The library's messages start with "NAME: "; ours name it once. */
+static const char *without_name(const char *msg, const char *name) {
+  size_t n = name ? strlen(name) : 0;
+  if (msg && n && !strncmp(msg, name, n) && msg[n] == ':' && msg[n + 1] == ' ')
+    return msg + n + 2;
+  return msg;
+}
+
 static int open_source(const fsi_opts *o, fs_source **src) {
   fs_source_config sc;
   fs_source_config_default(&sc);
@@ -114,7 +122,8 @@ static int open_source(const fsi_opts *o, fs_source **src) {
   }
   if (strcmp(name, "-") == 0)
     name = "standard input";
-  fsi_error("%s: %s: %s", name, what, errbuf[0] ? errbuf : fs_strerror(rc));
+  fsi_error("%s: %s: %s", name, what,
+            errbuf[0] ? without_name(errbuf, o->iface ? o->iface : o->capture) : fs_strerror(rc));
   return FSI_EXIT_ERROR;
 }
 
@@ -229,8 +238,10 @@ int fsi_cmd_run(const fsi_opts *o) {
     }
     if (r == FS_E_EOF)
       break;
-    const char *why = fs_source_error(src);
-    if (r == FS_E_TRUNCATED || r == FS_E_FORMAT) {
+    const char *why = without_name(fs_source_error(src), live ? o->iface : o->capture);
+    /* Reading a file, any read error is damage in the file (a cut record,
+     * an impossible record length): what came before it stands. */
+    if (r == FS_E_TRUNCATED || r == FS_E_FORMAT || (!live && r == FS_E_IO)) {
       damaged = 1;
       snprintf(damage, sizeof damage, "%s after %llu packets%s%s",
                r == FS_E_TRUNCATED ? "capture truncated" : "capture damaged", (unsigned long long)n,

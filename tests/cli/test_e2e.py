@@ -604,6 +604,29 @@ def truncated_copy(d):
     return cut, len(last) - 1
 
 
+def test_error_damaged_capture():
+    import struct
+    d = tempfile.mkdtemp(prefix="fs-bad-")
+    try:
+        with open(DEMO, "rb") as f:
+            data = bytearray(f.read())
+        # Record 51 claims 2^31-1 captured bytes: damage after 50 good packets.
+        pos = 24
+        for _ in range(50):
+            pos += 16 + struct.unpack("<I", data[pos + 8:pos + 12])[0]
+        data[pos + 8:pos + 12] = struct.pack("<I", 0x7FFFFFFF)
+        bad = os.path.join(d, "bad.pcap")
+        with open(bad, "wb") as f:
+            f.write(data)
+        out, err = expect_error(["flows", bad], 3, bad, "after 50 packets")
+        recs = records(out)
+        eq(sum(r["orig_pkts"] + r["resp_pkts"] for r in recs), 50, "the 50 good packets counted")
+        rc, _, err = run(["flows", "--allow-truncated", bad])
+        eq(rc, 0, "--allow-truncated accepts damage too (%s)" % err)
+    finally:
+        shutil.rmtree(d)
+
+
 def test_error_truncated_capture():
     d = tempfile.mkdtemp(prefix="fs-cut-")
     try:
