@@ -743,7 +743,18 @@ static uint32_t nflog(walk *w, const uint8_t *p, uint32_t len) {
 
 uint32_t fsi_decode(const fsi_decode_opts *opts, uint32_t link_type, const uint8_t *p, uint32_t len,
                     fsi_decoded *d) {
-  memset(d, 0, sizeof *d);
+  /* Field by field rather than one memset: this runs for every packet and
+   * a block clear of the whole struct costs more than the decode itself. */
+  d->encap = d->n_vlans = d->depth = 0;
+  d->tunnel_id = d->tunnel_ip_version = 0;
+  d->eth = NULL;
+  d->ip_version = 0;
+  d->l3 = NULL;
+  d->l3_cap = d->ip_len = 0;
+  d->src = d->dst = NULL;
+  d->flow_label = 0;
+  d->proto = 0;
+  reset_l4(d);
   walk w = {opts, d, p};
   d->base = p;
   if (!p)

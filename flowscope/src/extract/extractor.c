@@ -119,7 +119,13 @@ static void fill_key(const extractor *x, const fsi_decoded *d, fs_extract_result
   if (x->cfg.kind == FS_EXTRACT_FIVE_TUPLE_UNIDIR) {
     k->flags |= FS_KEYF_UNIDIR;
   } else {
-    int cmp = memcmp(sa, da, alen);
+    int cmp;
+    if (alen == 4) { /* compare as big-endian numbers: the same order as memcmp */
+      uint32_t a = fsi_be32(sa), b = fsi_be32(da);
+      cmp = a < b ? -1 : (a > b);
+    } else {
+      cmp = memcmp(sa, da, alen);
+    }
     swap = cmp > 0 || (cmp == 0 && sp > dp);
   }
   if (swap) {
@@ -147,10 +153,9 @@ static void fill_key(const extractor *x, const fsi_decoded *d, fs_extract_result
   }
 }
 
+/* Writes every member of the result (no block clear first: this runs per
+ * packet). A member added to fs_extract_result must be added here. */
 static void fill_result(const extractor *x, const fsi_decoded *d, fs_extract_result *out) {
-  uint32_t size = out->struct_size;
-  memset(out, 0, sizeof *out);
-  out->struct_size = size;
   fill_key(x, d, out);
   out->l4proto = d->ip_version ? d->proto : 0;
   out->has_tcp = d->has_tcp;
@@ -161,15 +166,22 @@ static void fill_result(const extractor *x, const fsi_decoded *d, fs_extract_res
   out->ip_version = d->ip_version;
   out->encap = d->encap;
   out->n_vlans = d->n_vlans;
-  memcpy(out->vlans, d->vlans, sizeof out->vlans);
+  for (uint32_t i = 0; i < FS_MAX_VLANS; i++)
+    out->vlans[i] = i < d->n_vlans ? d->vlans[i] : 0;
   out->tunnel_id = d->tunnel_id;
   out->icmp_type_code = d->icmp_type_code;
-  memcpy(out->tunnel_src, d->tunnel_src, 16);
-  memcpy(out->tunnel_dst, d->tunnel_dst, 16);
+  if (d->tunnel_ip_version) {
+    memcpy(out->tunnel_src, d->tunnel_src, 16);
+    memcpy(out->tunnel_dst, d->tunnel_dst, 16);
+  } else {
+    memset(out->tunnel_src, 0, 16);
+    memset(out->tunnel_dst, 0, 16);
+  }
   out->tunnel_ip_version = d->tunnel_ip_version;
   out->flow_label = d->flow_label;
   out->l3 = d->l3;
   out->l3_len = d->l3_cap;
+  out->reserved0 = 0;
 }
 
 /* Completes a decode that stopped at a fragment. Returns 0 with @p d
