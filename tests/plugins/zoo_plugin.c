@@ -14,11 +14,18 @@
  *   ZOO_INIT_FAIL   init fails with a reason
  *   ZOO_VERSION     plugin version string (tells two same-named builds apart)
  *   ZOO_CRASH_PROBE the probe dereferences NULL (the checker must survive it)
+ *   ZOO_PORT        port hint (default 7000; 7777 makes the driver pick it on lenprefix.pcap)
+ *   ZOO_SPLIT_BUG   emits one message per feed call: output depends on the split
+ *   ZOO_LEAK        destroy forgets to free the parser: leaks per flow
+ *   ZOO_LINK_PCAP   calls libpcap in init, so DT_NEEDED lists libpcap
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "flowscope/plugin.h"
+#ifdef ZOO_LINK_PCAP
+#include <pcap/pcap.h>
+#endif
 
 #ifndef ZOO_NAME
 #define ZOO_NAME ZOO_STEM
@@ -38,6 +45,9 @@
 #ifndef ZOO_PROTO
 #define ZOO_PROTO ZOO_STEM
 #endif
+#ifndef ZOO_PORT
+#define ZOO_PORT 7000
+#endif
 #ifndef ZOO_VERSION
 #define ZOO_VERSION "1"
 #endif
@@ -47,15 +57,35 @@ typedef struct zoo_state {
   const fs_host_api *host;
 } zoo_state;
 
-/* A parser that consumes everything and emits nothing. */
+/* A parser that consumes everything; it emits nothing unless ZOO_SPLIT_BUG. */
+typedef struct zoo_parser {
+  const fs_parser_env *env;
+} zoo_parser;
+
 static void *zoo_create(const fs_parser_env *env) {
-  (void)env;
-  return malloc(1);
+  zoo_parser *p = malloc(sizeof *p);
+  if (p != NULL) {
+    p->env = env;
+  }
+  return p;
 }
 static int zoo_feed(void *self, uint32_t side, const uint8_t *data, size_t len, fs_time_ns ts,
                     size_t *consumed) {
   (void)self, (void)side, (void)data, (void)ts;
   *consumed = len;
+#ifdef ZOO_SPLIT_BUG
+  /* Wrong on purpose: one message per call, so splitting the input changes the output. */
+  zoo_parser *p = self;
+  fs_field f = fs_field_u64("bytes", len);
+  fs_message m = {.struct_size = sizeof m,
+                  .side = side,
+                  .protocol = ZOO_PROTO,
+                  .msg_type = "chunk",
+                  .ts = ts,
+                  .fields = &f,
+                  .n_fields = 1};
+  p->env->emit(p->env->emit_ctx, &m);
+#endif
   return FS_PARSE_OK;
 }
 static int zoo_gap(void *self, uint32_t side, uint64_t len, fs_time_ns ts) {
@@ -63,7 +93,13 @@ static int zoo_gap(void *self, uint32_t side, uint64_t len, fs_time_ns ts) {
   return FS_PARSE_OK;
 }
 static void zoo_finish(void *self, fs_time_ns ts) { (void)self, (void)ts; }
-static void zoo_destroy(void *self) { free(self); }
+static void zoo_destroy(void *self) {
+#ifdef ZOO_LEAK
+  (void)self; /* wrong on purpose: the parser is never freed */
+#else
+  free(self);
+#endif
+}
 
 static uint32_t zoo_probe(const uint8_t *data, size_t len, uint32_t side) {
   (void)side;
@@ -84,7 +120,7 @@ static const fs_session_parser_ops zoo_session = {
     .destroy = zoo_destroy,
 };
 
-static const fs_port_range zoo_ports[] = {{7000, 7001}};
+static const fs_port_range zoo_ports[] = {{ZOO_PORT, ZOO_PORT + 1}};
 
 static const fs_protocol_desc zoo_proto = {
     .struct_size = sizeof(fs_protocol_desc),
@@ -110,6 +146,9 @@ static int zoo_init(const fs_host_api *host, void **state, char *errbuf, size_t 
     return -1;
   }
   s->host = host;
+#ifdef ZOO_LINK_PCAP
+  host->log(host->host, FS_LOG_DEBUG, NULL, pcap_lib_version());
+#endif
   host->log(host->host, FS_LOG_INFO, NULL, "init");
   host->counter_add(host->host, "zoo_inits", 1);
   *state = s;
