@@ -68,6 +68,6 @@ cat "$tmp/check.txt"
 [ $rc -eq 0 ] || { echo "checker failed ($rc)"; exit 1; }
 # The capture's first HTTP exchange (tests/data/README.md): the request line and
 # the response status line, each a text line the template reports.
-grep -q 'textlines/line .* text="GET /index.html HTTP/1.1"' "$tmp/check.txt"
-grep -q 'textlines/line .* text="HTTP/1.1 200 OK"' "$tmp/check.txt"
+grep -q 'textlines/line text="GET /index.html HTTP/1.1"' "$tmp/check.txt"
+grep -q 'textlines/line text="HTTP/1.1 200 OK"' "$tmp/check.txt"
 echo "out-of-tree plugin: built, loaded by name, messages received"

@@ -15,6 +15,7 @@
  *   ZOO_VERSION     plugin version string (tells two same-named builds apart)
  *   ZOO_CRASH_PROBE the probe dereferences NULL (the checker must survive it)
  *   ZOO_PORT        port hint (default 7000; 7777 makes the driver pick it on lenprefix.pcap)
+ *   ZOO_NO_PROBE    no probe: the port hint alone selects the protocol
  *   ZOO_SPLIT_BUG   emits one message per feed call: output depends on the split
  *   ZOO_LEAK        destroy forgets to free the parser: leaks per flow
  *   ZOO_LINK_PCAP   calls libpcap in init, so DT_NEEDED lists libpcap
@@ -101,6 +102,7 @@ static void zoo_destroy(void *self) {
 #endif
 }
 
+#ifndef ZOO_NO_PROBE
 static uint32_t zoo_probe(const uint8_t *data, size_t len, uint32_t side) {
   (void)side;
 #ifdef ZOO_CRASH_PROBE
@@ -110,6 +112,7 @@ static uint32_t zoo_probe(const uint8_t *data, size_t len, uint32_t side) {
   return len >= 3 && memcmp(data, "ZOO", 3) == 0 ? FS_PROBE_YES : FS_PROBE_NO;
 #endif
 }
+#endif
 
 static const fs_session_parser_ops zoo_session = {
     .struct_size = sizeof(fs_session_parser_ops),
@@ -129,7 +132,9 @@ static const fs_protocol_desc zoo_proto = {
     .ports = zoo_ports,
     .n_ports = 1,
     .probe_max_bytes = 3,
+#ifndef ZOO_NO_PROBE
     .probe = zoo_probe,
+#endif
     .session = &zoo_session,
 };
 static const fs_protocol_desc *const zoo_protos[] = {&zoo_proto};
