@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Engines: the library's driver when it is built (FSI_HAVE_DRIVER), else
- * extractor + tracker (+ dedup) for flows. */
+/* Engines: the library's driver for sessions and replay; extractor +
+ * tracker (+ dedup) for flows. */
 #include "engine.h"
 
 #include <stdio.h>
@@ -18,6 +18,7 @@ struct fsi_engine {
   uint32_t max_flows;
   fsi_engine_counters ctr;
   fs_extract_result res;
+  int in_track; /* res describes the packet being tracked */
 };
 
 static void apply_timeouts(const fsi_opts *o, fs_tracker_config *tc) {
@@ -58,31 +59,34 @@ int fsi_engine_create(fsi_engine **out, const fsi_opts *o, int sessions, const f
   if (!e)
     return FS_E_NOMEM;
   int rc;
-#if FSI_HAVE_DRIVER
-  fs_driver_config dc;
-  fs_driver_config_default(&dc);
-  dc.mode = sessions ? FS_DRIVE_SESSIONS : FS_DRIVE_FLOWS;
-  dc.registry = reg;
-  dc.dedup = o->dedup ? 1u : 0u;
-  tracker_config(o, &dc.tracker, live_seed(o));
-  dc.sink = sink;
-  rc = fs_driver_create(&e->driver, &dc, errbuf);
-  if (rc != 0) {
-    free(e);
-    return rc;
-  }
-  e->max_flows = dc.tracker.max_flows;
-  *out = e;
-  return 0;
-#else
-  (void)reg;
   if (sessions) {
+#if FSI_HAVE_DRIVER
+    fs_driver_config dc;
+    fs_driver_config_default(&dc);
+    dc.mode = FS_DRIVE_SESSIONS;
+    dc.registry = reg;
+    dc.dedup = o->dedup ? 1u : 0u;
+    tracker_config(o, &dc.tracker, live_seed(o));
+    dc.sink = sink;
+    rc = fs_driver_create(&e->driver, &dc, errbuf);
+    if (rc != 0) {
+      free(e);
+      return rc;
+    }
+    e->max_flows = dc.tracker.max_flows;
+    *out = e;
+    return 0;
+#else
+    (void)reg;
     snprintf(errbuf, FS_ERRBUF_SIZE,
              "this build has no session driver (libflowscope without "
              "src/drive): only 'flows' works");
     free(e);
     return FS_E_UNSUPPORTED;
+#endif
   }
+  /* flows: extractor + tracker only, the lean path (no reassembly, no
+   * parsers); it spends less CPU per packet than the driver in flows mode. */
   fs_extract_config xc;
   fs_extract_config_default(&xc);
   rc = fs_extractor_create(&e->ex, &xc, errbuf);
@@ -106,7 +110,6 @@ int fsi_engine_create(fsi_engine **out, const fsi_opts *o, int sessions, const f
   e->max_flows = tc.max_flows;
   *out = e;
   return 0;
-#endif
 }
 
 int fsi_engine_feed(fsi_engine *e, const fs_packet_view *pkt) {
@@ -129,7 +132,9 @@ int fsi_engine_feed(fsi_engine *e, const fs_packet_view *pkt) {
   }
   if (rc < 0)
     return rc;
+  e->in_track = 1;
   rc = fs_tracker_track(e->tracker, pkt, &e->res, NULL);
+  e->in_track = 0;
   if (rc == 0)
     e->ctr.packets_in_flows++;
   return rc;
@@ -159,6 +164,10 @@ fs_tracker *fsi_engine_tracker(fsi_engine *e) {
     return fs_driver_tracker(e->driver);
 #endif
   return e->tracker;
+}
+
+const fs_extract_result *fsi_engine_current(const fsi_engine *e) {
+  return e->in_track ? &e->res : NULL;
 }
 
 uint32_t fsi_engine_max_flows(const fsi_engine *e) { return e->max_flows; }

@@ -2,8 +2,8 @@
 /**
  * @file engine.h
  * What turns packets into events for the commands: the library's driver
- * (sessions, replay, flows), or extractor + tracker alone (flows, when the
- * driver is not built). One interface so run.c does not care.
+ * (sessions, replay: reassembly, detection, parsers) or extractor + tracker
+ * alone (flows: less work per packet). One interface so run.c does not care.
  */
 #ifndef FLOWSCOPE_CLI_ENGINE_H
 #define FLOWSCOPE_CLI_ENGINE_H
@@ -48,6 +48,13 @@ fs_tracker *fsi_engine_tracker(fsi_engine *e);
 
 /** Flows the tracker keeps at most. */
 uint32_t fsi_engine_max_flows(const fsi_engine *e);
+
+/**
+ * During a feed on the extractor + tracker engine: the extraction of the
+ * packet being tracked (so a flow-started handler need not decode it
+ * again); NULL otherwise.
+ */
+const fs_extract_result *fsi_engine_current(const fsi_engine *e);
 
 /** Fills @p out. */
 void fsi_engine_counters_get(fsi_engine *e, fsi_engine_counters *out);

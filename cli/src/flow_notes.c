@@ -55,15 +55,21 @@ static uint32_t find(const fsi_encap_map *m, const fs_flow_key *key) {
 }
 
 void fsi_encap_map_note(fsi_encap_map *m, const fs_flow_key *key, uint32_t orientation,
-                        const fs_packet_view *pkt) {
+                        const fs_extract_result *ex, const fs_packet_view *pkt) {
   if (key->kind == FS_KEY_NONE)
     return;
-  fs_extract_result res;
-  memset(&res, 0, sizeof res);
-  res.struct_size = sizeof res;
+  fs_extract_result own;
   int outer = 0;
-  if (m->have_ex && pkt && m->ex.ops->extract(m->ex.self, pkt, &res) == 0)
-    outer = res.n_vlans != 0 || res.encap != 0;
+  if (ex) {
+    outer = ex->n_vlans != 0 || ex->encap != 0;
+  } else if (m->have_ex && pkt) {
+    memset(&own, 0, sizeof own);
+    own.struct_size = sizeof own;
+    if (m->ex.ops->extract(m->ex.self, pkt, &own) == 0) {
+      ex = &own;
+      outer = own.n_vlans != 0 || own.encap != 0;
+    }
+  }
   if (!outer && !m->all)
     return; /* the common case for flows: nothing to remember */
   if (m->count >= m->bound) {
@@ -82,13 +88,13 @@ void fsi_encap_map_note(fsi_encap_map *m, const fs_flow_key *key, uint32_t orien
   e->orientation = orientation;
   if (!outer)
     return;
-  e->encap.n_vlans = res.n_vlans < FS_MAX_VLANS ? res.n_vlans : FS_MAX_VLANS;
-  memcpy(e->encap.vlans, res.vlans, sizeof e->encap.vlans);
-  e->encap.encap = res.encap;
-  e->encap.tunnel_id = res.tunnel_id;
-  e->encap.tunnel_ip_version = res.tunnel_ip_version;
-  memcpy(e->encap.tunnel_src, res.tunnel_src, 16);
-  memcpy(e->encap.tunnel_dst, res.tunnel_dst, 16);
+  e->encap.n_vlans = ex->n_vlans < FS_MAX_VLANS ? ex->n_vlans : FS_MAX_VLANS;
+  memcpy(e->encap.vlans, ex->vlans, sizeof e->encap.vlans);
+  e->encap.encap = ex->encap;
+  e->encap.tunnel_id = ex->tunnel_id;
+  e->encap.tunnel_ip_version = ex->tunnel_ip_version;
+  memcpy(e->encap.tunnel_src, ex->tunnel_src, 16);
+  memcpy(e->encap.tunnel_dst, ex->tunnel_dst, 16);
 }
 
 void fsi_encap_map_orient(fsi_encap_map *m, const fs_flow_key *key, uint32_t orientation) {

@@ -42,11 +42,12 @@ typedef struct fsi_encap_map {
 int fsi_encap_map_init(fsi_encap_map *m, uint32_t bound, int all);
 
 /**
- * A flow started: decodes @p first_packet (may be NULL) and remembers its
- * outer layers and @p orientation under @p key.
+ * A flow started: remembers the outer layers of its first packet and
+ * @p orientation under @p key. @p ex is that packet's extraction when the
+ * caller has it; otherwise @p first_packet (may be NULL) is decoded here.
  */
 void fsi_encap_map_note(fsi_encap_map *m, const fs_flow_key *key, uint32_t orientation,
-                        const fs_packet_view *first_packet);
+                        const fs_extract_result *ex, const fs_packet_view *first_packet);
 
 /** Updates the remembered orientation of @p key (tracker events carry it). */
 void fsi_encap_map_orient(fsi_encap_map *m, const fs_flow_key *key, uint32_t orientation);
