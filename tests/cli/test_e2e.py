@@ -455,6 +455,67 @@ def test_sessions_eve():
            [("www.flowscope.test", "TLS 1.3"), ("tls12.flowscope.test", "TLS 1.2")], "EVE tls")
 
 
+def tcp_conversation(client_payloads, server_payloads, sport=40000, dport=80):
+    """Ethernet/IPv4/TCP frames of one clean conversation, built by hand:
+    handshake, the client's payloads then the server's (each ACKed), FINs."""
+    import struct
+
+    def frame(src, dst, sp, dp, seq, ack, flags, payload=b""):
+        tcp = struct.pack("!HHIIBBHHH", sp, dp, seq, ack, 5 << 4, flags, 65535, 0, 0) + payload
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0,
+                         socket.inet_aton(src), socket.inet_aton(dst)) + tcp
+        return b"\x00" * 12 + b"\x08\x00" + ip
+
+    c, s_ = "10.1.1.1", "10.2.2.2"
+    cs, ss = 1000, 5000
+    out = [frame(c, s_, sport, dport, cs, 0, 0x02), frame(s_, c, dport, sport, ss, cs + 1, 0x12),
+           frame(c, s_, sport, dport, cs + 1, ss + 1, 0x10)]
+    cs += 1
+    ss += 1
+    for p in client_payloads:
+        out.append(frame(c, s_, sport, dport, cs, ss, 0x18, p))
+        cs += len(p)
+        out.append(frame(s_, c, dport, sport, ss, cs, 0x10))
+    for p in server_payloads:
+        out.append(frame(s_, c, dport, sport, ss, cs, 0x18, p))
+        ss += len(p)
+        out.append(frame(c, s_, sport, dport, cs, ss, 0x10))
+    out += [frame(c, s_, sport, dport, cs, ss, 0x11), frame(s_, c, dport, sport, ss, cs + 1, 0x11),
+            frame(c, s_, sport, dport, cs + 1, ss + 1, 0x10)]
+    t0 = 1_700_000_000 * 10 ** 9
+    return [(t0 + i * 1000_000, f) for i, f in enumerate(out)]
+
+
+def test_strings_stay_valid_json():
+    if not have_plugin("http"):
+        raise Skip("http plugin not built")
+    # A URI with a byte that is not UTF-8 (0xff), a valid e-acute (C3 A9), a
+    # quote and a backslash; a User-Agent with a tab and a lone 0xe9 (Latin-1,
+    # not UTF-8). (HTTP forbids other control bytes in headers: the JSON
+    # writer's \u00NN escapes are covered by test_cli_units.)
+    uri = b"/a\xffb\xc3\xa9c\"d\\e"
+    ua = b"x\ty\xe9z"
+    req = b"GET " + uri + b" HTTP/1.1\r\nHost: example.test\r\nUser-Agent: " + ua + b"\r\n\r\n"
+    resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    d = tempfile.mkdtemp(prefix="fs-utf8-")
+    try:
+        cap = os.path.join(d, "odd-bytes.pcap")
+        write_pcap(cap, tcp_conversation([req], [resp]))
+        rc, out, err = run(["sessions"] + plugin_args() + [cap])
+        needs_driver(err)
+        eq(rc, 0, "exit status (%s)" % err)
+        out.encode("utf-8")  # the output itself is valid UTF-8 (decoded without loss)
+        recs = [r for r in records(out) if r["_path"] == "http"]
+        eq(len(recs), 1, "one http record")
+        # Zeek's convention: an invalid byte becomes the text \xNN; valid
+        # UTF-8, quotes and backslashes come back as they were.
+        eq(recs[0]["uri"], "/a\\xffb\u00e9c\"d\\e", "uri after JSON decoding")
+        eq(recs[0]["user_agent"], "x\ty\\xe9z", "tab kept, lone 0xe9 as \\xe9")
+        check("x\\ty" in out, "tab written as \\t")
+    finally:
+        shutil.rmtree(d)
+
+
 def test_log_dir():
     d = tempfile.mkdtemp(prefix="fs-logs-")
     try:
