@@ -105,6 +105,11 @@ int fsi_tls_parse_server_hello(const uint8_t *body, size_t len, fsi_tls_server_h
 /* Walks an extension block: takes the next (type, data). 0 at the end. */
 int fsi_tls_next_extension(fsi_tls_view *block, uint32_t *type, fsi_tls_view *data);
 
+/* Subject and issuer common names of the leaf certificate in a TLS <= 1.2
+ * Certificate body (views into it; empty when absent). 0 when either is found. */
+int fsi_tls_leaf_names(const uint8_t *body, size_t len, fsi_tls_view *subject_cn,
+                       fsi_tls_view *issuer_cn);
+
 /* ---- fingerprints ------------------------------------------------------ */
 
 /* A growable string for fingerprint texts; only used when a message is built. */
@@ -146,6 +151,10 @@ int fsi_tls_cipher_is_ecdhe(uint32_t v);
 
 /* Largest hello message kept (bytes of the handshake body); larger poisons. */
 #define FSI_TLS_MAX_HELLO 65536u
+/* Bytes of a Certificate message kept to read the leaf's names. */
+#define FSI_TLS_MAX_CERT_PREFIX 16384u
+/* Longest common name reported (longer ones are cut). */
+#define FSI_TLS_MAX_CN 256u
 /* Alerts remembered per connection (later ones are counted only). */
 #define FSI_TLS_MAX_ALERTS 8u
 /* Largest TLSCiphertext fragment (RFC 5246 6.2.3: 2^14 + 2048). */
@@ -179,9 +188,16 @@ typedef struct fsi_tls_conn {
   uint32_t client_side; /* fs_side that sent the ClientHello */
   uint8_t *sh_buf;      /* latest ServerHello body */
   uint32_t sh_len;
-  uint32_t sh_done;                    /* sh_buf holds a complete, valid ServerHello */
-  uint32_t sh_count;                   /* ServerHellos seen (a HelloRetryRequest counts) */
-  uint32_t server_side;                /* fs_side that sent the ServerHello */
+  uint32_t sh_done;                /* sh_buf holds a complete, valid ServerHello */
+  uint32_t sh_count;               /* ServerHellos seen (a HelloRetryRequest counts) */
+  uint32_t server_side;            /* fs_side that sent the ServerHello */
+  uint8_t *cert_buf;               /* prefix of the first Certificate message (TLS <= 1.2) */
+  uint32_t cert_len;               /* bytes kept in cert_buf */
+  uint32_t cert_seen;              /* a Certificate message from the server was read */
+  char subject_cn[FSI_TLS_MAX_CN]; /* leaf subject CN (subject_cn_len bytes) */
+  char issuer_cn[FSI_TLS_MAX_CN];  /* leaf issuer CN */
+  uint32_t subject_cn_len;
+  uint32_t issuer_cn_len;
   uint32_t version;                    /* negotiated version (0 until a ServerHello) */
   uint32_t cipher;                     /* negotiated cipher suite */
   uint32_t curve;                      /* key exchange group, 0 when unknown */

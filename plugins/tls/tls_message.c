@@ -84,6 +84,10 @@ void fsi_tls_emit(const fsi_tls_conn *c, void (*emit)(void *, const fs_message *
   if (have_sh && sh.has_alpn)
     f[nf++] = fs_field_str("next_protocol", (const char *)sh.alpn.p, sh.alpn.n);
   f[nf++] = fs_field_bool("established", (int)c->established);
+  if (c->subject_cn_len)
+    f[nf++] = fs_field_str("subject_cn", c->subject_cn, c->subject_cn_len);
+  if (c->issuer_cn_len)
+    f[nf++] = fs_field_str("issuer_cn", c->issuer_cn, c->issuer_cn_len);
 
   fs_str alpn_items[16];
   if (have_ch && ch.sslv2) {

@@ -20,7 +20,7 @@ enum {
 };
 
 /* Handshake message types read here. */
-enum { HS_CLIENT_HELLO = 1, HS_SERVER_HELLO = 2, HS_SERVER_KEY_EXCHANGE = 12 };
+enum { HS_CLIENT_HELLO = 1, HS_SERVER_HELLO = 2, HS_CERTIFICATE = 11, HS_SERVER_KEY_EXCHANGE = 12 };
 
 /* At most this many ServerHellos are parsed (a HelloRetryRequest and the
  * real one); more is nonsense and is skipped. */
@@ -31,8 +31,10 @@ void fsi_tls_conn_init(fsi_tls_conn *c) { memset(c, 0, sizeof *c); }
 void fsi_tls_conn_clear(fsi_tls_conn *c) {
   free(c->ch_buf);
   free(c->sh_buf);
+  free(c->cert_buf);
   c->ch_buf = NULL;
   c->sh_buf = NULL;
+  c->cert_buf = NULL;
 }
 
 int fsi_tls_conn_client_hello(const fsi_tls_conn *c, fsi_tls_client_hello *out) {
@@ -130,6 +132,21 @@ static void hs_begin(fsi_tls_conn *c, uint32_t side) {
     s->hs_keep = c->sh_buf;
     s->hs_keep_cap = s->hs_len;
     return;
+  case HS_CERTIFICATE:
+    /* The server's first Certificate (TLS 1.3 sends it encrypted). Keep a
+     * bounded prefix: the leaf comes first. */
+    if (c->cert_seen || c->sh_count == 0 || side != c->server_side || s->hs_len == 0)
+      return;
+    c->cert_seen = 1;
+    c->cert_len = s->hs_len < FSI_TLS_MAX_CERT_PREFIX ? s->hs_len : FSI_TLS_MAX_CERT_PREFIX;
+    c->cert_buf = malloc(c->cert_len);
+    if (!c->cert_buf) {
+      c->poison = "tls: out of memory";
+      return;
+    }
+    s->hs_keep = c->cert_buf;
+    s->hs_keep_cap = c->cert_len;
+    return;
   case HS_SERVER_KEY_EXCHANGE:
     /* ECParameters: curve_type 3 (named_curve) then the group. */
     if (fsi_tls_cipher_is_ecdhe(c->cipher)) {
@@ -139,6 +156,22 @@ static void hs_begin(fsi_tls_conn *c, uint32_t side) {
     return;
   default: return;
   }
+}
+
+/* Copies the leaf's names out and drops the certificate bytes. */
+static void leaf_names(fsi_tls_conn *c) {
+  fsi_tls_view subject, issuer;
+  if (fsi_tls_leaf_names(c->cert_buf, c->cert_len, &subject, &issuer) == 0) {
+    c->subject_cn_len = (uint32_t)(subject.n < FSI_TLS_MAX_CN ? subject.n : FSI_TLS_MAX_CN);
+    c->issuer_cn_len = (uint32_t)(issuer.n < FSI_TLS_MAX_CN ? issuer.n : FSI_TLS_MAX_CN);
+    if (c->subject_cn_len)
+      memcpy(c->subject_cn, subject.p, c->subject_cn_len);
+    if (c->issuer_cn_len)
+      memcpy(c->issuer_cn, issuer.p, c->issuer_cn_len);
+  }
+  free(c->cert_buf);
+  c->cert_buf = NULL;
+  c->cert_len = 0;
 }
 
 /* A handshake message is complete. */
@@ -152,6 +185,8 @@ static void hs_end(fsi_tls_conn *c, uint32_t side) {
       c->ch_done = 1;
   } else if (s->hs_keep == c->sh_buf && c->sh_buf) {
     server_hello_done(c);
+  } else if (s->hs_keep && s->hs_keep == c->cert_buf) {
+    leaf_names(c);
   } else if (s->hs_keep == s->ske && s->hs_len >= 3 && s->ske[0] == 3) {
     c->curve = ((uint32_t)s->ske[1] << 8) | s->ske[2];
   }

@@ -199,6 +199,36 @@ static void test_sslv2_client_hello(void **state) {
   assert_int_not_equal(fsi_tls_parse_sslv2_client_hello(buf, n, &ch), 0);
 }
 
+/* A Certificate message body holding one hand-built DER certificate (by a
+ * Python generator, lengths checked): version v3, serial 1, a dummy
+ * algorithm, issuer O="Flowscope Test CA" CN="Flowscope Root" (UTF8String),
+ * empty validity, subject CN="first.example", O="x", CN="leaf.example"
+ * (PrintableString): the last CN is the most specific one. */
+static const char *const CERT_BODY =
+    "000097000094308191308184a003020102020101300406022a033035311a3018060355040a1311466c6f7773"
+    "636f706520546573742043413117301506035504030c0e466c6f7773636f706520526f6f743000303b3116"
+    "30140603550403130d66697273742e6578616d706c65310a3008060355040a0c0178311530130603550403"
+    "130c6c6561662e6578616d706c65300406022a03030200aa";
+
+static void test_leaf_names(void **state) {
+  (void)state;
+  size_t n = tt_hex(CERT_BODY, buf, sizeof buf);
+  assert_int_equal(n, 154);
+  fsi_tls_view subject, issuer;
+  assert_int_equal(fsi_tls_leaf_names(buf, n, &subject, &issuer), 0);
+  assert_int_equal(subject.n, 12);
+  assert_memory_equal(subject.p, "leaf.example", 12);
+  assert_int_equal(issuer.n, 14);
+  assert_memory_equal(issuer.p, "Flowscope Root", 14);
+  /* Any cut inside the leaf: no names, no over-read (ASan would see it). */
+  for (size_t cut = 0; cut < n; cut++) {
+    uint8_t *copy = malloc(cut ? cut : 1);
+    memcpy(copy, buf, cut);
+    assert_int_not_equal(fsi_tls_leaf_names(copy, cut, &subject, &issuer), 0);
+    free(copy);
+  }
+}
+
 static void test_grease_predicate(void **state) {
   (void)state;
   /* RFC 8701 section 2: the sixteen 0x?A?A values with equal bytes. */
@@ -233,7 +263,7 @@ int main(void) {
       cmocka_unit_test(test_grease_removed),       cmocka_unit_test(test_no_extensions_sslv3),
       cmocka_unit_test(test_ja4_alpn_rules),       cmocka_unit_test(test_malformed_hellos),
       cmocka_unit_test(test_grease_predicate),     cmocka_unit_test(test_names),
-      cmocka_unit_test(test_sslv2_client_hello),
+      cmocka_unit_test(test_sslv2_client_hello),   cmocka_unit_test(test_leaf_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -102,11 +102,15 @@ static void test_openssl_fingerprints(void **state) {
       /* -cipher ECDHE-ECDSA-AES128-GCM-SHA256; curve from ServerKeyExchange */
       assert_string_equal(x->ja3s, "10b29985cd0ecd878ac083f059c42d51");
       assert_string_equal(x->curve, "x25519");
+      /* The certificate is in clear up to TLS 1.2: -subj /CN=tls.flowscope.test */
+      assert_string_equal(x->subject_cn, "tls.flowscope.test");
     } else if (strcmp(x->sni, "hrr.flowscope.test") == 0) {
       assert_string_equal(x->curve, "secp384r1"); /* the server's only group */
     } else {
       assert_string_equal(x->curve, "x25519");
     }
+    if (strcmp(x->version, "TLSv13") == 0)
+      assert_string_equal(x->subject_cn, ""); /* encrypted in TLS 1.3 */
   }
   assert_int_equal(n13, 3);
   assert_int_equal(n12, 1);

@@ -24,9 +24,9 @@
 typedef struct tps_record {
   char client[64], server[64]; /* addresses of the ClientHello's sender and receiver */
   unsigned client_port, server_port;
-  char *sni, *ja3_string, *ja3, *ja4, *version, *ja3s, *curve; /* "" when absent */
-  int established;                                             /* -1 when absent */
-  int matched;                                                 /* used by the comparisons */
+  char *sni, *ja3_string, *ja3, *ja4, *version, *ja3s, *curve, *subject_cn; /* "" if absent */
+  int established;                                                          /* -1 when absent */
+  int matched; /* used by the comparisons */
 } tps_record;
 
 typedef struct tps_result {
@@ -92,6 +92,7 @@ static inline void tps_emit(void *ctx, const fs_message *m) {
   x->version = tps_field(m, "version");
   x->ja3s = tps_field(m, "ja3s");
   x->curve = tps_field(m, "curve");
+  x->subject_cn = tps_field(m, "subject_cn");
   const fs_field *est = fs_message_field(m, "established");
   x->established = est && est->kind == FS_FIELD_BOOL ? (int)est->v.u64 : -1;
 }
@@ -269,6 +270,7 @@ static inline void tps_free(tps_result *res) {
     free(x->version);
     free(x->ja3s);
     free(x->curve);
+    free(x->subject_cn);
   }
   free(res->rec);
   res->rec = NULL;
