@@ -26,6 +26,14 @@ SH12 = bytes.fromhex(
     "0200003c0303222222222222222222222222222222222222222222222222222222222222222200c02f000014ff0100"
     "0100000b00020100001000050003026832")
 
+# One certificate (hand-built DER: issuer CN "Flowscope Root", subject CN
+# "leaf.example"), as in test_tls_hello.c.
+CERT_BODY = bytes.fromhex(
+    "000097000094308191308184a003020102020101300406022a033035311a3018060355040a1311466c6f7773"
+    "636f706520546573742043413117301506035504030c0e466c6f7773636f706520526f6f743000303b3116"
+    "30140603550403130d66697273742e6578616d706c65310a3008060355040a0c0178311530130603550403"
+    "130c6c6561662e6578616d706c65300406022a03030200aa")
+
 
 def rec(t, body, minor=3):
     return bytes([t, 3, minor]) + len(body).to_bytes(2, "big") + body
@@ -51,6 +59,8 @@ seeds = {
     + chunks(1, rec(22, SH12 + bytes.fromhex("0b0000030000000c00000803001701040001aa0e000000")))
     + chunks(0, rec(22, bytes.fromhex("10000003020102")) + rec(20, b"\x01") + rec(22, b"\x8f" * 16))
     + chunks(1, rec(20, b"\x01") + rec(22, b"\x7f" * 16)),
+    "tls12_certificate": chunks(0, rec(22, GREASE_CH, 1))
+    + chunks(1, rec(22, SH12 + bytes.fromhex("0b00009a") + CERT_BODY + bytes.fromhex("0e000000"))),
     "alert": chunks(0, rec(22, GREASE_CH, 1)) + chunks(1, rec(21, b"\x02\x28")),
     "gap_after_hello": chunks(0, rec(22, RFC8448_CH, 1)) + gap(1) + chunks(1, rec(22, RFC8448_SH)),
     "sslv2_compat": chunks(0, bytes.fromhex(
