@@ -174,6 +174,17 @@ static int on_url_complete(llhttp_t *p) {
   return 0;
 }
 
+/* The status code is known once the status line is: record it then, so a
+ * response cut by a gap in its headers still shows it. */
+static int on_status_complete(llhttp_t *p) {
+  http_side *sd = side_of(p);
+  http_txn *t = cur_txn(sd);
+  if (t && sd->side == FS_SIDE_RESPONDER) {
+    t->status_code = p->status_code;
+  }
+  return 0;
+}
+
 static int on_status(llhttp_t *p, const char *at, size_t n) {
   http_side *sd = side_of(p);
   http_txn *t = cur_txn(sd);
@@ -422,6 +433,7 @@ static const llhttp_settings_t http_settings = {
     .on_message_begin = on_message_begin,
     .on_url = on_url,
     .on_url_complete = on_url_complete,
+    .on_status_complete = on_status_complete,
     .on_status = on_status,
     .on_header_field = on_header_field,
     .on_header_value = on_header_value,
@@ -435,6 +447,13 @@ static const llhttp_settings_t http_settings = {
 static void side_reset(http_side *sd) {
   llhttp_init(&sd->p, sd->side == FS_SIDE_INITIATOR ? HTTP_REQUEST : HTTP_RESPONSE, &http_settings);
   sd->p.data = sd;
+  /* A passive observer parses what servers accept, not what a strict
+   * server would: bare LF line ends and odd header bytes, bodies after
+   * "Connection: close", Transfer-Encoding and Content-Length together. */
+  llhttp_set_lenient_headers(&sd->p, 1);
+  llhttp_set_lenient_keep_alive(&sd->p, 1);
+  llhttp_set_lenient_chunked_length(&sd->p, 1);
+  llhttp_set_lenient_transfer_encoding(&sd->p, 1);
   sd->in_message = 0;
   sd->cur = 0;
   start_headers(sd);
@@ -536,8 +555,7 @@ int fsi_http_feed(void *self, uint32_t side, const uint8_t *data, size_t len, fs
     }
     if (sd->state == HS_RESYNC) {
       int partial = 0;
-      size_t off =
-          fsi_http_resync_scan(sd->side, data + pos, len - pos, &sd->at_line_start, &partial);
+      size_t off = fsi_http_resync_scan(sd->side, data + pos, len - pos, &partial);
       if (partial) {
         *consumed = pos + off;
         return FS_PARSE_OK;
@@ -627,7 +645,6 @@ int fsi_http_gap(void *self, uint32_t side, uint64_t len, fs_time_ns ts) {
   }
   side_reset(sd);
   sd->state = HS_RESYNC;
-  sd->at_line_start = 1;
   return FS_PARSE_OK;
 }
 

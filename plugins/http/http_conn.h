@@ -35,10 +35,10 @@ typedef struct http_side {
   uint32_t hname_len;
   char hname[32];
   uint8_t hname_cut;
-  uint8_t in_value;      /* a header value is open */
-  uint8_t piece_at_end;  /* the last value piece ended at the end of its buffer */
-  uint8_t fold_ws;       /* skipping the leading blanks of a folded line */
-  uint8_t at_line_start; /* resync: the previous byte was a line feed */
+  uint8_t in_value;     /* a header value is open */
+  uint8_t piece_at_end; /* the last value piece ended at the end of its buffer */
+  uint8_t fold_ws;      /* skipping the leading blanks of a folded line */
+  uint8_t pad_resync;
   uint8_t in_message;
   uint8_t pad[2];
   uint64_t header_bytes;           /* bytes of the current header section */
@@ -71,12 +71,13 @@ void fsi_http_finish(void *self, fs_time_ns ts);
 const char *fsi_http_poison_reason(void *self);
 void fsi_http_destroy(void *self);
 
-/* Resync: offset in data of the first possible start of a request (side 0)
- * or response (side 1) at a line start; *partial is set when the data ends
- * inside a possible start, which is then returned. Returns len when no
- * start is found. Updates *at_line_start for the bytes it passes over. */
-size_t fsi_http_resync_scan(uint32_t side, const uint8_t *data, size_t len, uint8_t *at_line_start,
-                            int *partial);
+/* Resync: offset in data of the first whole start line (request line on
+ * side 0, status line start on side 1), anywhere (a body lost in a gap
+ * need not end with a line feed). *partial is set when the data ends
+ * inside a possible start line, which is then returned. Returns len when
+ * there is none. A pure function of the bytes: split-invariant as long as
+ * the caller keeps the bytes from a partial start. */
+size_t fsi_http_resync_scan(uint32_t side, const uint8_t *data, size_t len, int *partial);
 
 /* Probe on the first bytes of a side: a request method and a space, or "HTTP/". */
 uint32_t fsi_http_probe(const uint8_t *data, size_t len, uint32_t side);

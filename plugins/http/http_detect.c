@@ -54,25 +54,82 @@ uint32_t fsi_http_probe(const uint8_t *data, size_t len, uint32_t side) {
   return r == 1 ? FS_PROBE_YES : r == 2 ? FS_PROBE_NEED_MORE : FS_PROBE_NO;
 }
 
-size_t fsi_http_resync_scan(uint32_t side, const uint8_t *data, size_t len, uint8_t *at_line_start,
-                            int *partial) {
-  *partial = 0;
-  for (size_t i = 0; i < len; i++) {
-    int line_start = i == 0 ? *at_line_start : data[i - 1] == '\n';
-    if (line_start) {
-      int r = starts_message(side, data + i, len - i);
-      if (r == 1) {
-        *at_line_start = 1;
-        return i;
-      }
-      if (r == 2) {
-        *at_line_start = 1;
-        *partial = 1;
-        return i;
-      }
+static int is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
+
+/* Longest request target accepted while resyncing. */
+#define RESYNC_TARGET_MAX 8192
+
+/* Whether a whole status line start sits at d: "HTTP/d.d ddd" then a space
+ * or CR. 1 yes, 2 d ends while it still matches, 0 no. */
+static int status_line_at(const uint8_t *d, size_t len) {
+  static const char pat[] = "HTTP/9.9 999 "; /* 9: any digit; last: SP or CR */
+  size_t n = sizeof pat - 1;
+  for (size_t i = 0; i < n; i++) {
+    if (i >= len) {
+      return 2;
+    }
+    uint8_t c = d[i];
+    int ok = pat[i] == '9' ? is_digit(c) : i == n - 1 ? (c == ' ' || c == '\r') : c == pat[i];
+    if (!ok) {
+      return 0;
     }
   }
-  *at_line_start = len > 0 ? data[len - 1] == '\n' : *at_line_start;
+  return 1;
+}
+
+/* Whether a whole request line sits at d: a known method, SP, a target of
+ * visible characters, SP, "HTTP/d.d", CRLF. 1 yes, 2 d ends while it still
+ * matches, 0 no. */
+static int request_line_at(const uint8_t *d, size_t len) {
+  int r = starts_message(FS_SIDE_INITIATOR, d, len);
+  if (r != 1) {
+    return r;
+  }
+  size_t i = 0;
+  while (d[i] != ' ') {
+    i++;
+  }
+  i++;
+  size_t t0 = i;
+  for (;; i++) {
+    if (i >= len) {
+      return 2;
+    }
+    if (d[i] == ' ') {
+      break;
+    }
+    if (d[i] <= 0x20 || d[i] == 0x7F || i - t0 > RESYNC_TARGET_MAX) {
+      return 0;
+    }
+  }
+  if (i == t0) {
+    return 0;
+  }
+  static const char ver[] = " HTTP/9.9\r\n";
+  for (size_t k = 0; k < sizeof ver - 1; k++, i++) {
+    if (i >= len) {
+      return 2;
+    }
+    if (ver[k] == '9' ? !is_digit(d[i]) : d[i] != (uint8_t)ver[k]) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+size_t fsi_http_resync_scan(uint32_t side, const uint8_t *data, size_t len, int *partial) {
+  *partial = 0;
+  for (size_t i = 0; i < len; i++) {
+    int r = side == FS_SIDE_RESPONDER ? status_line_at(data + i, len - i)
+                                      : request_line_at(data + i, len - i);
+    if (r == 1) {
+      return i;
+    }
+    if (r == 2) {
+      *partial = 1;
+      return i;
+    }
+  }
   return len;
 }
 
