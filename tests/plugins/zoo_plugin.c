@@ -17,6 +17,7 @@
  *   ZOO_PORT        port hint (default 7000; 7777 makes the driver pick it on lenprefix.pcap)
  *   ZOO_NO_PROBE    no probe: the port hint alone selects the protocol
  *   ZOO_SPLIT_BUG   emits one message per feed call: output depends on the split
+ *   ZOO_CRASH_FEED  feed dereferences NULL
  *   ZOO_LEAK        destroy forgets to free the parser: leaks per flow
  *   ZOO_LINK_PCAP   calls libpcap in init, so DT_NEEDED lists libpcap
  */
@@ -74,6 +75,10 @@ static int zoo_feed(void *self, uint32_t side, const uint8_t *data, size_t len, 
                     size_t *consumed) {
   (void)self, (void)side, (void)data, (void)ts;
   *consumed = len;
+#ifdef ZOO_CRASH_FEED
+  volatile const uint8_t *volatile nothing = NULL;
+  *consumed = nothing[len]; /* deliberate crash */
+#endif
 #ifdef ZOO_SPLIT_BUG
   /* Wrong on purpose: one message per call, so splitting the input changes the output. */
   zoo_parser *p = self;
