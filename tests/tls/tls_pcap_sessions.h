@@ -67,24 +67,23 @@ static inline char *tps_field(const fs_message *m, const char *name) {
   return s;
 }
 
-static inline void tps_emit(void *ctx, const fs_message *m) {
-  tps_flow *fl = ctx;
-  tps_result *r = fl->res;
+/* Adds a record for message @p m of the flow @p key; @p client_is_a says
+ * whether the ClientHello's sender is the key's A endpoint. */
+static inline void tps_add_record(tps_result *r, const fs_message *m, const fs_flow_key *key,
+                                  int client_is_a) {
+  if (r->render)
+    th_emit(r->render, m);
   if (r->n == r->cap) {
     r->cap = r->cap ? 2 * r->cap : 64;
     r->rec = realloc(r->rec, r->cap * sizeof *r->rec);
   }
-  if (r->render)
-    th_emit(r->render, m);
   tps_record *x = &r->rec[r->n++];
   memset(x, 0, sizeof *x);
-  int family = fl->key.kind == FS_KEY_FIVE_TUPLE_V6 ? 6 : 4;
-  const uint8_t *ca = m->side == 0 ? fl->key.addr_a : fl->key.addr_b;
-  const uint8_t *sa = m->side == 0 ? fl->key.addr_b : fl->key.addr_a;
-  fs_addr_format(family, ca, x->client, sizeof x->client);
-  fs_addr_format(family, sa, x->server, sizeof x->server);
-  x->client_port = m->side == 0 ? fl->key.port_a : fl->key.port_b;
-  x->server_port = m->side == 0 ? fl->key.port_b : fl->key.port_a;
+  int family = key->kind == FS_KEY_FIVE_TUPLE_V6 ? 6 : 4;
+  fs_addr_format(family, client_is_a ? key->addr_a : key->addr_b, x->client, sizeof x->client);
+  fs_addr_format(family, client_is_a ? key->addr_b : key->addr_a, x->server, sizeof x->server);
+  x->client_port = client_is_a ? key->port_a : key->port_b;
+  x->server_port = client_is_a ? key->port_b : key->port_a;
   x->sni = tps_field(m, "server_name");
   x->ja3_string = tps_field(m, "ja3_string");
   x->ja3 = tps_field(m, "ja3");
@@ -95,6 +94,12 @@ static inline void tps_emit(void *ctx, const fs_message *m) {
   x->subject_cn = tps_field(m, "subject_cn");
   const fs_field *est = fs_message_field(m, "established");
   x->established = est && est->kind == FS_FIELD_BOOL ? (int)est->v.u64 : -1;
+}
+
+/* The test host's emit: its side numbers are orientations (0 = from A). */
+static inline void tps_emit(void *ctx, const fs_message *m) {
+  tps_flow *fl = ctx;
+  tps_add_record(fl->res, m, &fl->key, m->side == 0);
 }
 
 /* Host side of feed: hand pending + new bytes, keep what was not consumed. */
