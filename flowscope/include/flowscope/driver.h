@@ -61,6 +61,19 @@ typedef struct fs_driver_config {
                           whole) */
   uint32_t split_seed; /**< seed of the piece sizes when split_feed is set */
   fs_event_sink sink;  /**< event callback (push); ops NULL = pull mode */
+  /**
+   * Protocols compiled into the host (borrowed), tried after the registry's,
+   * in this order: parsers not shipped as plugins, and tests.
+   */
+  const fs_protocol_desc *const *extra_protocols;
+  uint32_t n_extra_protocols; /**< entries in extra_protocols */
+  /**
+   * Pull mode: most events queued between fs_driver_next_event() calls; more
+   * are dropped and counted in events_dropped. 0 = 2 * tracker.max_flows +
+   * 4096, enough for fs_driver_finish to queue every end event. The queue
+   * grows on demand up to this bound.
+   */
+  uint32_t queue_max;
 } fs_driver_config;
 
 /** Driver counters: every packet read is in a flow or skipped by a reason. */
@@ -69,7 +82,7 @@ typedef struct fs_driver_counters {
   uint32_t reserved0;           /**< zero */
   uint64_t packets;             /**< packets fed */
   uint64_t bytes;               /**< captured bytes fed */
-  uint64_t packets_in_flows;    /**< packets accounted to a flow */
+  uint64_t packets_in_flows;    /**< packets accounted to a flow (packets = this + sum(skipped)) */
   uint64_t skipped[32];         /**< packets skipped, by fs_skip_reason */
   uint64_t messages;            /**< application messages emitted */
   uint64_t parse_errors;        /**< parsers poisoned */
@@ -95,7 +108,8 @@ FS_API int fs_driver_finish(fs_driver *d);
 
 /**
  * Pull mode: copies the next queued event into @p ev; the event and what it
- * points to stay valid until the next call. Returns 1, or 0 when empty.
+ * points to (key, stats, anomaly, message) stay valid until the next call.
+ * Queued events carry no packet (packet is NULL). Returns 1, or 0 when empty.
  */
 FS_API int fs_driver_next_event(fs_driver *d, fs_event *ev);
 

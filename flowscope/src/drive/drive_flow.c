@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-flow state of the driver: allocated from a pool when the tracker
+ * creates a flow, holding the two reassemblers, the detection prefix and the
+ * parser; freed when the tracker ends the flow. Never ends a flow from inside
+ * a reassembler or parser callback: ends are queued and run by driver.c
+ * between steps.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "drive/drive_internal.h"
+
+/* ---- pool ---- */
+
+static int pool_grow(fs_driver *d) {
+  if (d->n_chunks == d->cap_chunks) {
+    size_t cap = d->cap_chunks ? d->cap_chunks * 2 : 16;
+    void **c = realloc(d->chunks, cap * sizeof *c);
+    if (c == NULL)
+      return -1;
+    d->chunks = c;
+    d->cap_chunks = cap;
+  }
+  fsi_dflow *chunk = calloc(FSI_FLOW_CHUNK, sizeof *chunk);
+  if (chunk == NULL)
+    return -1;
+  d->chunks[d->n_chunks++] = chunk;
+  for (size_t i = 0; i < FSI_FLOW_CHUNK; i++) {
+    chunk[i].next = d->free_flows;
+    d->free_flows = &chunk[i];
+  }
+  return 0;
+}
+
+void fsi_drive_pool_free(fs_driver *d) {
+  /* Live flows still hold reassembly memory and parsers (destroy without finish). */
+  for (fsi_dflow *fl = d->live.next; fl != &d->live; fl = fl->next) {
+    if (fl->parser != NULL) {
+      const fs_protocol_desc *p = d->protos[fl->proto].desc;
+      if (fl->flags & FSI_DF_TCP)
+        p->session->destroy(fl->parser);
+      else
+        p->datagram->destroy(fl->parser);
+    }
+    fsi_reasm_release(&fl->rs[0]);
+    fsi_reasm_release(&fl->rs[1]);
+    free(fl->tail[0].buf);
+    free(fl->tail[1].buf);
+    free(fl->probe);
+  }
+  for (size_t i = 0; i < d->n_chunks; i++)
+    free(d->chunks[i]);
+  free(d->chunks);
+  while (d->free_probes != NULL) {
+    fsi_probe_buf *p = d->free_probes;
+    d->free_probes = p->next_free;
+    free(p);
+  }
+}
+
+/*
+ * Reassemblers are indexed by direction (fs_orientation: stable for the
+ * flow's life); parsers, tails and stats by side (the tracker may flip which
+ * end is the initiator). One mapping serves both ways.
+ */
+static uint32_t dir_side(const fsi_dflow *fl, uint32_t dir) {
+  return (dir ^ (fl->env.initiator_is_a ? 0u : 1u)) & 1u;
+}
+
+/* ---- reassembler sinks: direction A->B and B->A ---- */
+
+static int stream_data(fsi_dflow *fl, uint32_t dir, const uint8_t *data, size_t len,
+                       fs_time_ns ts) {
+  uint32_t side = dir_side(fl, dir);
+  if (!(fl->flags & FSI_DF_PARSE))
+    return 0; /* flows mode: reassemble for the diagnostics only */
+  if (fl->flags & FSI_DF_BYPASS)
+    return 1;
+  if (fl->flags & FSI_DF_DECIDED)
+    fsi_feed_stream(fl, side, data, len, ts);
+  else
+    fsi_detect_data(fl, side, data, len, ts, 0);
+  return (fl->flags & FSI_DF_BYPASS) ? 1 : 0;
+}
+
+static int stream_gap(fsi_dflow *fl, uint32_t dir, uint64_t len, fs_time_ns ts) {
+  uint32_t side = dir_side(fl, dir);
+  if (!(fl->flags & FSI_DF_PARSE))
+    return 0;
+  if (fl->flags & FSI_DF_BYPASS)
+    return 1;
+  if (fl->flags & FSI_DF_DECIDED) {
+    fsi_feed_gap(fl, side, len, ts);
+  } else {
+    /* A hole in the prefix: probes cannot decide on broken bytes. */
+    fl->cand = 0;
+    fsi_detect_data(fl, side, NULL, 0, ts, 0);
+  }
+  return (fl->flags & FSI_DF_BYPASS) ? 1 : 0;
+}
+
+static int data0(void *ctx, const uint8_t *p, size_t n, fs_time_ns ts) {
+  return stream_data(ctx, 0, p, n, ts);
+}
+static int data1(void *ctx, const uint8_t *p, size_t n, fs_time_ns ts) {
+  return stream_data(ctx, 1, p, n, ts);
+}
+static int gap0(void *ctx, uint64_t n, fs_time_ns ts) { return stream_gap(ctx, 0, n, ts); }
+static int gap1(void *ctx, uint64_t n, fs_time_ns ts) { return stream_gap(ctx, 1, n, ts); }
+
+fsi_dflow *fsi_dflow_alloc(fs_driver *d, const fs_flow_key *key, uint32_t l4proto,
+                           uint32_t initiator_is_a) {
+  if (d->free_flows == NULL && pool_grow(d) != 0)
+    return NULL;
+  fsi_dflow *fl = d->free_flows;
+  d->free_flows = fl->next;
+  memset(fl, 0, sizeof *fl);
+  fl->d = d;
+  fl->key = *key;
+  fl->proto = -1;
+  fl->in_cb_dir = -1;
+  fl->env.initiator_is_a = initiator_is_a;
+  /* live list */
+  fl->next = d->live.next;
+  fl->prev = &d->live;
+  d->live.next->prev = fl;
+  d->live.next = fl;
+  d->live_flows++;
+  uint32_t transport = 0;
+  if (l4proto == FS_L4_TCP) {
+    fl->flags |= FSI_DF_TCP;
+    transport = FS_TRANSPORT_TCP;
+    fs_stream_sink s0 = {data0, gap0, fl}, s1 = {data1, gap1, fl};
+    fsi_reasm_init(&fl->rs[0], &d->cfg.reasm, &s0, &d->budget);
+    fsi_reasm_init(&fl->rs[1], &d->cfg.reasm, &s1, &d->budget);
+  } else if (l4proto == FS_L4_UDP) {
+    transport = FS_TRANSPORT_UDP;
+  }
+  if (transport & d->parse_transports) {
+    fl->flags |= FSI_DF_PARSE;
+    fsi_detect_start(fl, transport);
+  }
+  return fl;
+}
+
+/* ---- anomalies ---- */
+
+void fsi_dflow_anomaly(fsi_dflow *fl, uint32_t side, uint32_t kind, uint64_t count, uint64_t total,
+                       const char *detail, fs_time_ns ts) {
+  fs_driver *d = fl->d;
+  if (kind >= 32 || !(d->cfg.anomalies & FS_ANOMALY_BIT(kind)))
+    return;
+  uint64_t tick = d->tick_ns ? ts / d->tick_ns : 0;
+  if (tick != fl->anom_tick) {
+    fl->anom_tick = tick;
+    fl->anom_sent[0] = fl->anom_sent[1] = 0;
+  }
+  side &= 1u;
+  if (fl->anom_sent[side] & (1u << kind))
+    return; /* at most one per (flow, side, kind) per tick */
+  fl->anom_sent[side] |= 1u << kind;
+  fs_anomaly a;
+  memset(&a, 0, sizeof a);
+  a.struct_size = sizeof a;
+  a.kind = kind;
+  a.side = side;
+  a.count = count;
+  a.total = total;
+  a.detail = detail;
+  fs_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.struct_size = sizeof ev;
+  ev.type = FS_EV_ANOMALY;
+  ev.ts = ts;
+  ev.key = &fl->key;
+  ev.stats = fl->cur_stats;
+  ev.side = side;
+  ev.anomaly = &a;
+  ev.orientation = fl->env.initiator_is_a ? FS_ORIENT_A_TO_B : FS_ORIENT_B_TO_A;
+  fsi_drive_emit(d, &ev);
+}
+
+/* Reports what reassembly of direction @p dir did since the last look. */
+static void reasm_anomalies(fsi_dflow *fl, uint32_t dir, fs_time_ns ts) {
+  fs_reasm_stats st;
+  fsi_reasm_stats(&fl->rs[dir], &st);
+  fsi_dseen *s = &fl->seen[dir];
+  uint32_t side = dir_side(fl, dir);
+  if (st.ooo_segments > s->ooo)
+    fsi_dflow_anomaly(fl, side, FS_ANOM_OUT_OF_ORDER, st.ooo_segments - s->ooo, st.ooo_segments,
+                      "segment held out of order", ts);
+  if (st.dropped_segments > s->dropped)
+    fsi_dflow_anomaly(fl, side, FS_ANOM_BUFFER_OVERFLOW, st.dropped_bytes, st.dropped_bytes,
+                      st.poisoned ? "reassembly limit: flow dropped"
+                                  : "reassembly limit: oldest hole skipped",
+                      ts);
+  if (st.overlap_mismatch > s->mismatch)
+    fsi_dflow_anomaly(fl, side, FS_ANOM_OVERLAP_MISMATCH, st.overlap_mismatch - s->mismatch,
+                      st.overlap_mismatch, "retransmitted bytes differ from the first copy", ts);
+  if (st.gap_bytes > s->gap)
+    fsi_dflow_anomaly(fl, side, FS_ANOM_GAP, st.gap_bytes - s->gap, st.gap_bytes,
+                      "stream gap skipped", ts);
+  s->ooo = st.ooo_segments;
+  s->dropped = st.dropped_segments;
+  s->mismatch = st.overlap_mismatch;
+  s->gap = st.gap_bytes;
+}
+
+/* ---- bypass and ends ---- */
+
+void fsi_dflow_bypass(fsi_dflow *fl) {
+  fl->flags |= FSI_DF_BYPASS;
+  if (fl->probe != NULL) {
+    fsi_probe_release(fl->d, fl->probe);
+    fl->probe = NULL;
+  }
+  /* Stop reassembly; the side delivering right now stops through its sink's return. */
+  if (fl->flags & FSI_DF_TCP)
+    for (int s = 0; s < 2; s++)
+      if (s != fl->in_cb_dir)
+        fsi_reasm_stop(&fl->rs[s]);
+}
+
+void fsi_dflow_schedule_end(fsi_dflow *fl, uint32_t reason) {
+  if (fl->flags & (FSI_DF_ENDING | FSI_DF_END_QUEUED))
+    return;
+  fl->flags |= FSI_DF_END_QUEUED;
+  fl->end_reason = reason;
+  fl->end_next = fl->d->end_list;
+  fl->d->end_list = fl;
+}
+
+static void unqueue_end(fsi_dflow *fl) {
+  if (!(fl->flags & FSI_DF_END_QUEUED))
+    return;
+  for (fsi_dflow **pp = &fl->d->end_list; *pp != NULL; pp = &(*pp)->end_next)
+    if (*pp == fl) {
+      *pp = fl->end_next;
+      break;
+    }
+  fl->flags &= ~FSI_DF_END_QUEUED;
+}
+
+/* Tells the parser a side closed once every byte up to its FIN was delivered. */
+static void check_end_side(fsi_dflow *fl, uint32_t dir, fs_time_ns ts) {
+  uint32_t side = dir_side(fl, dir);
+  uint32_t bit = side ? FSI_DF_END_SIDE1 : FSI_DF_END_SIDE0;
+  const fsi_reasm *r = &fl->rs[dir];
+  if ((fl->flags & bit) || !r->have_fin || r->next_off < r->fin_off || fl->parser == NULL ||
+      (fl->flags & (FSI_DF_BYPASS | FSI_DF_POISONED)))
+    return;
+  fl->flags |= bit;
+  const fs_session_parser_ops *ops = fl->d->protos[fl->proto].desc->session;
+  if (ops->end_side != NULL)
+    fsi_parse_status(fl, side, ops->end_side(fl->parser, side, ts), ts);
+}
+
+void fsi_dflow_segment(fsi_dflow *fl, uint32_t dir, const fs_extract_result *ex, fs_time_ns ts) {
+  if (!(fl->flags & FSI_DF_TCP) || (fl->flags & FSI_DF_OVERFLOW))
+    return;
+  if (ex->payload_len > 0)
+    fl->flags |= FSI_DF_HAD_DATA;
+  dir &= 1u;
+  fsi_reasm *r = &fl->rs[dir];
+  fl->in_cb_dir = (int32_t)dir;
+  int rc = fsi_reasm_segment(r, ex->tcp.seq, ex->tcp.flags, ex->payload, ex->payload_len, ts);
+  fl->in_cb_dir = -1;
+  reasm_anomalies(fl, dir, ts);
+  if (rc == FS_E_LIMIT && !(fl->flags & FSI_DF_OVERFLOW)) {
+    fl->flags |= FSI_DF_OVERFLOW;
+    fsi_dflow_bypass(fl);
+    fsi_dflow_schedule_end(fl, FS_END_BUFFER_OVERFLOW);
+    return;
+  }
+  check_end_side(fl, dir, ts);
+}
+
+void fsi_dflow_datagram(fsi_dflow *fl, uint32_t side, const uint8_t *data, size_t len,
+                        fs_time_ns ts) {
+  if (!(fl->flags & FSI_DF_PARSE) || (fl->flags & FSI_DF_BYPASS))
+    return;
+  fl->flags |= FSI_DF_HAD_DATA;
+  if (fl->flags & FSI_DF_DECIDED)
+    fsi_feed_datagram(fl, side, data, len, ts);
+  else
+    fsi_detect_data(fl, side, data, len, ts, 1);
+}
+
+void fsi_dflow_tick(fsi_dflow *fl, fs_time_ns now) {
+  if (fl->flags & FSI_DF_TCP) {
+    for (uint32_t s = 0; s < 2; s++) {
+      if (fl->rs[s].n_ranges == 0)
+        continue;
+      fl->in_cb_dir = (int32_t)s;
+      (void)fsi_reasm_tick(&fl->rs[s], now);
+      fl->in_cb_dir = -1;
+      reasm_anomalies(fl, s, now);
+      check_end_side(fl, s, now);
+    }
+  }
+  if (fl->parser != NULL && !(fl->flags & (FSI_DF_POISONED | FSI_DF_BYPASS))) {
+    const fs_protocol_desc *p = fl->d->protos[fl->proto].desc;
+    int (*tick)(void *, fs_time_ns) =
+        (fl->flags & FSI_DF_TCP) ? p->session->tick : p->datagram->tick;
+    if (tick != NULL)
+      fsi_parse_status(fl, 0, tick(fl->parser, now), now);
+  }
+}
+
+static void patch_side(fs_side_stats *s, const fs_reasm_stats *st, uint64_t extra_dropped) {
+  if (!FS_HAS_MEMBER(s, fs_side_stats, reasm_high_watermark))
+    return;
+  s->reasm_ooo_segments = st->ooo_segments;
+  s->reasm_dropped_segments = st->dropped_segments;
+  s->reasm_dropped_bytes = st->dropped_bytes + extra_dropped;
+  s->reasm_overlap_mismatch = st->overlap_mismatch;
+  s->reasm_high_watermark = st->high_watermark;
+}
+
+void fsi_dflow_end(fsi_dflow *fl, fs_flow_stats *stats, fs_time_ns ts) {
+  fs_driver *d = fl->d;
+  fl->flags |= FSI_DF_ENDING;
+  fl->cur_stats = stats; /* messages and anomalies of the end carry the final stats */
+  unqueue_end(fl);
+  const fs_protocol_desc *p = fl->proto >= 0 ? d->protos[fl->proto].desc : NULL;
+  if (fl->flags & FSI_DF_TCP) {
+    /* Held bytes and holes reach the parser before it finishes. */
+    for (uint32_t s = 0; s < 2; s++) {
+      fl->in_cb_dir = (int32_t)s;
+      (void)fsi_reasm_finish(&fl->rs[s], ts);
+      fl->in_cb_dir = -1;
+      reasm_anomalies(fl, s, ts);
+      check_end_side(fl, s, ts);
+    }
+  }
+  if ((fl->flags & FSI_DF_PARSE) && !(fl->flags & FSI_DF_DECIDED) &&
+      (fl->flags & FSI_DF_HAD_DATA) && !(fl->flags & FSI_DF_UNCLAIMED)) {
+    fl->flags |= FSI_DF_UNCLAIMED; /* ended before any probe said yes */
+    d->ctr.detect_unclaimed++;
+  }
+  if (fl->parser != NULL) {
+    /* A poisoned parser is not asked to finish: its state is not trusted. */
+    if (fl->flags & FSI_DF_TCP) {
+      if (!(fl->flags & FSI_DF_POISONED))
+        p->session->finish(fl->parser, ts);
+      p->session->destroy(fl->parser);
+    } else {
+      if (!(fl->flags & FSI_DF_POISONED))
+        p->datagram->finish(fl->parser, ts);
+      p->datagram->destroy(fl->parser);
+    }
+    fl->parser = NULL;
+  }
+  for (uint32_t s = 0; s < 2; s++) {
+    fs_reasm_stats st;
+    memset(&st, 0, sizeof st);
+    if (fl->flags & FSI_DF_TCP)
+      fsi_reasm_stats(&fl->rs[dir_side(fl, s)], &st);
+    if (stats != NULL)
+      patch_side(&stats->side[s], &st, fl->tail_dropped[s]);
+    d->ctr.reasm_dropped_bytes += st.dropped_bytes + fl->tail_dropped[s];
+    if (fl->flags & FSI_DF_TCP)
+      fsi_reasm_release(&fl->rs[s]);
+    if (fl->tail[s].buf != NULL) {
+      d->budget.used -= fl->tail[s].cap;
+      free(fl->tail[s].buf);
+    }
+  }
+  if (fl->probe != NULL)
+    fsi_probe_release(d, fl->probe);
+  /* back to the pool */
+  fl->prev->next = fl->next;
+  fl->next->prev = fl->prev;
+  d->live_flows--;
+  memset(fl, 0, sizeof *fl);
+  fl->next = d->free_flows;
+  d->free_flows = fl;
+}

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal layout of the driver (docs/drivers.md). One engine for the three
+ * modes: extractor -> dedup -> tracker -> per-flow state (pooled) ->
+ * reassembler per side -> detection -> parser -> events (push or pull).
+ */
+#ifndef FSI_DRIVE_INTERNAL_H
+#define FSI_DRIVE_INTERNAL_H
+
+#include "flowscope/driver.h"
+#include "reasm/reasm_stream.h"
+
+/* Most protocols a driver considers (candidates are a 64-bit mask per flow). */
+#define FSI_DRIVE_MAX_PROTOS 64
+/* Probe bytes per side when a protocol declares none. */
+#define FSI_PROBE_DEFAULT 1024u
+/* Probe bytes per side, at most (the plugin contract's bound). */
+#define FSI_PROBE_MAX 4096u
+/* Pieces of the detection prefix remembered in arrival order. */
+#define FSI_PROBE_LOG 16
+/* Tracker events held back behind a deferred end, per packet. */
+#define FSI_DEFER_MAX 8
+/* Flow records allocated at a time. */
+#define FSI_FLOW_CHUNK 256
+
+/* One protocol the driver may choose. */
+typedef struct fsi_dproto {
+  const fs_protocol_desc *desc;
+  void *plugin_state;
+  uint32_t transports; /* FS_TRANSPORT_* it can parse in this mode */
+  uint32_t probe_limit;
+} fsi_dproto;
+
+/* A port override resolved to a protocol index. */
+typedef struct fsi_doverride {
+  uint16_t port;
+  uint16_t transport;
+  int32_t proto;
+} fsi_doverride;
+
+/* One piece of the detection prefix: which side sent how many bytes (a datagram for UDP). */
+typedef struct fsi_probe_piece {
+  uint32_t side;
+  uint32_t len;
+  fs_time_ns ts;
+} fsi_probe_piece;
+
+/* Bytes buffered while no parser is chosen; pooled. data holds 2 * probe_cap bytes. */
+typedef struct fsi_probe_buf {
+  struct fsi_probe_buf *next_free;
+  uint32_t len[2];
+  uint32_t n_log;
+  uint32_t reserved0;
+  fsi_probe_piece log[FSI_PROBE_LOG];
+  uint8_t data[]; /* side s at data + s * probe_cap */
+} fsi_probe_buf;
+
+/* Bytes a session parser left unconsumed, handed again before new bytes. */
+typedef struct fsi_dtail {
+  uint8_t *buf;
+  size_t len;
+  size_t cap;
+} fsi_dtail;
+
+/* Bits of fsi_dflow.flags. */
+#define FSI_DF_TCP 0x001u        /* reassembled */
+#define FSI_DF_DECIDED 0x002u    /* a protocol was chosen (proto >= 0) */
+#define FSI_DF_BYPASS 0x004u     /* no more parsing or reassembly */
+#define FSI_DF_POISONED 0x008u   /* the parser poisoned itself */
+#define FSI_DF_OVERFLOW 0x010u   /* drop-flow limit tripped */
+#define FSI_DF_ENDING 0x020u     /* inside end_flow: do not schedule another end */
+#define FSI_DF_END_QUEUED 0x040u /* on the driver's end list */
+#define FSI_DF_END_SIDE0 0x080u  /* parser told side 0 ended */
+#define FSI_DF_END_SIDE1 0x100u  /* parser told side 1 ended */
+#define FSI_DF_UNCLAIMED 0x200u  /* counted in detect_unclaimed */
+#define FSI_DF_HAD_DATA 0x400u   /* payload seen */
+#define FSI_DF_PARSE 0x800u      /* this flow's transport has parsers in this mode */
+
+/* Reassembly counters already reported as anomalies, per side. */
+typedef struct fsi_dseen {
+  uint64_t ooo;
+  uint64_t dropped;
+  uint64_t mismatch;
+  uint64_t gap;
+} fsi_dseen;
+
+typedef struct fsi_dflow fsi_dflow;
+
+/* Per-flow state, the tracker's user slot points at it. */
+struct fsi_dflow {
+  fsi_dflow *prev, *next; /* live list (or free list through next) */
+  fsi_dflow *end_next;    /* end list */
+  fs_driver *d;
+  fs_flow_key key;
+  uint32_t flags;
+  uint32_t end_reason;    /* for the end list */
+  int32_t proto;          /* index in d->protos, -1 none */
+  int32_t in_cb_dir;      /* direction whose reassembler is delivering now, -1 none */
+  uint64_t cand;          /* protocols not yet ruled out */
+  uint64_t hint;          /* protocols whose port hints match */
+  uint32_t seen_bytes[2]; /* UDP: bytes probed per side */
+  void *parser;
+  fsi_probe_buf *probe;
+  fsi_dtail tail[2];
+  uint64_t tail_dropped[2];       /* bytes dropped by the tail bound */
+  uint64_t anom_tick;             /* tick of anom_sent */
+  uint32_t anom_sent[2];          /* anomaly kinds emitted this tick, per side */
+  fsi_dseen seen[2];              /* by direction, like rs */
+  const fs_flow_stats *cur_stats; /* stats to put in events now (tracker result / end), or NULL */
+  fs_parser_env env;
+  fsi_reasm rs[2]; /* by direction (fs_orientation) */
+};
+
+/* Pull-mode queue entry: the event and copies of what it points to. */
+typedef struct fsi_qentry {
+  fs_event ev;
+  fs_flow_key key;
+  fs_flow_stats stats;
+  fs_anomaly anomaly;
+  fs_message *msg; /* owned clone */
+} fsi_qentry;
+
+struct fs_driver {
+  fs_driver_config cfg;
+  fs_extractor ex_own;
+  const fs_extractor *ex;
+  fs_tracker *tr;
+  fs_dedup *dedup;
+  fsi_reasm_budget budget;
+  fs_host_api host_default;
+  fsi_dproto protos[FSI_DRIVE_MAX_PROTOS];
+  uint32_t n_protos;
+  fsi_doverride *overrides;
+  uint32_t n_overrides;
+  uint32_t probe_cap;
+  uint32_t parse_transports; /* FS_TRANSPORT_* with parsers in this mode */
+  /* flow pool */
+  fsi_dflow live; /* sentinel of the live list */
+  fsi_dflow *free_flows;
+  void **chunks;
+  size_t n_chunks, cap_chunks;
+  fsi_probe_buf *free_probes;
+  uint64_t live_flows;
+  /* the packet being tracked */
+  int in_track;
+  const fs_flow_key *cur_key;
+  int have_pending_end;
+  fsi_dflow *pending_flow;
+  fsi_qentry pending;                 /* the deferred end of the packet's own flow */
+  fsi_qentry deferred[FSI_DEFER_MAX]; /* tracker events after it, in order */
+  uint32_t n_deferred;
+  fsi_dflow *end_list;
+  /* time */
+  fs_time_ns now;
+  fs_time_ns tick_ns;
+  uint64_t last_tick;
+  int ticked;
+  uint64_t split_rng;
+  fs_driver_counters ctr;
+  /* pull queue */
+  fsi_qentry *q;
+  uint32_t q_cap, q_head, q_count, q_max;
+  fsi_qentry q_cur; /* the event handed out last, released on the next call */
+};
+
+/* ---- drive_flow.c: per-flow state ---- */
+fsi_dflow *fsi_dflow_alloc(fs_driver *d, const fs_flow_key *key, uint32_t l4proto,
+                           uint32_t initiator_is_a);
+/* One TCP segment travelling in direction @p dir (fs_orientation). */
+void fsi_dflow_segment(fsi_dflow *fl, uint32_t dir, const fs_extract_result *ex, fs_time_ns ts);
+void fsi_dflow_datagram(fsi_dflow *fl, uint32_t side, const uint8_t *data, size_t len,
+                        fs_time_ns ts);
+/* Finishes reassembly and parser, patches @p stats, frees the flow. */
+void fsi_dflow_end(fsi_dflow *fl, fs_flow_stats *stats, fs_time_ns ts);
+void fsi_dflow_tick(fsi_dflow *fl, fs_time_ns now);
+void fsi_dflow_schedule_end(fsi_dflow *fl, uint32_t reason);
+void fsi_dflow_bypass(fsi_dflow *fl);
+void fsi_dflow_anomaly(fsi_dflow *fl, uint32_t side, uint32_t kind, uint64_t count, uint64_t total,
+                       const char *detail, fs_time_ns ts);
+void fsi_drive_pool_free(fs_driver *d);
+
+/* ---- detect.c: protocol table and detection ---- */
+int fsi_detect_setup(fs_driver *d, char *errbuf);
+/* At flow creation: overrides and probe-less port hints decide at once. */
+void fsi_detect_start(fsi_dflow *fl, uint32_t transport);
+/* New in-order bytes (TCP) or a datagram (UDP) while undecided. */
+void fsi_detect_data(fsi_dflow *fl, uint32_t side, const uint8_t *data, size_t len, fs_time_ns ts,
+                     int datagram);
+fsi_probe_buf *fsi_probe_alloc(fs_driver *d);
+void fsi_probe_release(fs_driver *d, fsi_probe_buf *p);
+
+/* ---- parse_feed.c: handing bytes to parsers ---- */
+void fsi_feed_stream(fsi_dflow *fl, uint32_t side, const uint8_t *data, size_t len, fs_time_ns ts);
+void fsi_feed_gap(fsi_dflow *fl, uint32_t side, uint64_t len, fs_time_ns ts);
+void fsi_feed_datagram(fsi_dflow *fl, uint32_t side, const uint8_t *data, size_t len,
+                       fs_time_ns ts);
+void fsi_parse_status(fsi_dflow *fl, uint32_t side, int status, fs_time_ns ts);
+int fsi_parser_create(fsi_dflow *fl);
+
+/* ---- event_out.c: push or queue ---- */
+void fsi_drive_emit(fs_driver *d, const fs_event *ev);
+void fsi_drive_queue_free(fs_driver *d);
+
+#endif /* FSI_DRIVE_INTERNAL_H */

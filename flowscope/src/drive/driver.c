@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The driver engine: one packet goes extractor -> dedup -> tracker ->
+ * per-flow reassembly/detection/parsing; tracker events are forwarded (the
+ * end of a flow after its parser finished and with reassembly diagnostics
+ * patched into its stats). Flow ends the driver decides (poison, overflow)
+ * run between steps, never from inside a parser or reassembler callback.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drive/drive_internal.h"
+
+void fs_driver_config_default(fs_driver_config *cfg) {
+  if (cfg == NULL)
+    return;
+  memset(cfg, 0, sizeof *cfg);
+  cfg->struct_size = sizeof *cfg;
+  cfg->mode = FS_DRIVE_FLOWS;
+  fs_extract_config_default(&cfg->extract);
+  fs_tracker_config_default(&cfg->tracker);
+  fs_reasm_config_default(&cfg->reasm);
+  cfg->max_reasm_total = 256ull * 1024 * 1024;
+  cfg->dedup_window = 1000000ull; /* 1 ms */
+}
+
+/* ---- tracker events ---- */
+
+static void copy_entry(fsi_qentry *e, const fs_event *ev) {
+  memset(e, 0, sizeof *e);
+  e->ev = *ev;
+  if (ev->key != NULL) {
+    e->key = *ev->key;
+    e->ev.key = &e->key;
+  }
+  if (ev->stats != NULL) {
+    size_t n = ev->stats->struct_size < sizeof e->stats ? ev->stats->struct_size : sizeof e->stats;
+    memcpy(&e->stats, ev->stats, n);
+    e->stats.struct_size = (uint32_t)n;
+    e->ev.stats = &e->stats;
+  }
+  if (ev->anomaly != NULL) {
+    e->anomaly = *ev->anomaly;
+    e->ev.anomaly = &e->anomaly;
+  }
+}
+
+/* Ends the driver side of a flow, then forwards its end event with patched stats. */
+static void end_and_forward(fs_driver *d, fsi_dflow *fl, const fs_event *ev) {
+  fs_flow_stats st;
+  memset(&st, 0, sizeof st);
+  if (ev->stats != NULL) {
+    size_t n = ev->stats->struct_size < sizeof st ? ev->stats->struct_size : sizeof st;
+    memcpy(&st, ev->stats, n);
+    st.struct_size = (uint32_t)n;
+  }
+  if (fl != NULL)
+    fsi_dflow_end(fl, ev->stats != NULL ? &st : NULL, ev->ts);
+  fs_event out = *ev;
+  out.stats = ev->stats != NULL ? &st : NULL;
+  out.flow_user = NULL;
+  fsi_drive_emit(d, &out);
+}
+
+static void forward(fs_driver *d, const fs_event *ev) {
+  if (ev->type == FS_EV_ANOMALY) {
+    uint32_t kind = ev->anomaly ? ev->anomaly->kind : 0;
+    if (kind >= 32 || !(d->cfg.anomalies & FS_ANOMALY_BIT(kind)))
+      return;
+  }
+  fs_event out = *ev;
+  out.flow_user = NULL; /* the slot holds the driver's state, not the host's */
+  fsi_drive_emit(d, &out);
+}
+
+static void on_tracker_event(void *self, const fs_event *ev) {
+  fs_driver *d = self;
+  if (d->in_track && (d->have_pending_end || (ev->type == FS_EV_FLOW_ENDED && ev->key != NULL &&
+                                              fs_flow_key_equal(ev->key, d->cur_key)))) {
+    /* The packet's own flow ended inside the tracker: its payload still has to
+     * reach the parser first, so the end (and what follows) waits. */
+    if (!d->have_pending_end) {
+      d->have_pending_end = 1;
+      d->pending_flow = (fsi_dflow *)(uintptr_t)ev->flow_user;
+      copy_entry(&d->pending, ev);
+      return;
+    }
+    if (d->n_deferred < FSI_DEFER_MAX) {
+      copy_entry(&d->deferred[d->n_deferred++], ev);
+      return;
+    }
+  }
+  if (ev->type == FS_EV_FLOW_ENDED)
+    end_and_forward(d, (fsi_dflow *)(uintptr_t)ev->flow_user, ev);
+  else
+    forward(d, ev);
+}
+
+static const fs_event_sink_ops tracker_sink_ops = {
+    .struct_size = sizeof(fs_event_sink_ops),
+    .on_event = on_tracker_event,
+};
+
+/* Emits the deferred end of the packet's flow and the events held behind it. */
+static void release_pending(fs_driver *d) {
+  if (!d->have_pending_end)
+    return;
+  d->have_pending_end = 0;
+  end_and_forward(d, d->pending_flow, &d->pending.ev);
+  d->pending_flow = NULL;
+  for (uint32_t i = 0; i < d->n_deferred; i++) {
+    const fs_event *ev = &d->deferred[i].ev;
+    if (ev->type == FS_EV_FLOW_ENDED)
+      end_and_forward(d, (fsi_dflow *)(uintptr_t)ev->flow_user, ev);
+    else
+      forward(d, ev);
+  }
+  d->n_deferred = 0;
+}
+
+/* Runs the ends the driver decided (poison, overflow). */
+static void run_end_list(fs_driver *d, fs_time_ns ts) {
+  while (d->end_list != NULL) {
+    fsi_dflow *fl = d->end_list;
+    d->end_list = fl->end_next;
+    fl->flags &= ~FSI_DF_END_QUEUED;
+    fs_flow_key key = fl->key;
+    if (fs_tracker_end(d->tr, &key, fl->end_reason, ts) != 0)
+      fsi_dflow_end(fl, NULL, ts); /* the tracker no longer knows it */
+  }
+}
+
+/* Reassembly gap timeouts and parser ticks for every live flow. */
+static void tick_flows(fs_driver *d, fs_time_ns now) {
+  for (fsi_dflow *fl = d->live.next; fl != &d->live; fl = fl->next)
+    fsi_dflow_tick(fl, now);
+  run_end_list(d, now);
+}
+
+static void maybe_tick(fs_driver *d, fs_time_ns ts) {
+  uint64_t idx = ts / d->tick_ns;
+  if (!d->ticked) {
+    d->ticked = 1;
+    d->last_tick = idx;
+    return;
+  }
+  if (idx > d->last_tick) {
+    d->last_tick = idx;
+    tick_flows(d, ts);
+  }
+}
+
+/* ---- lifecycle ---- */
+
+static void host_log(void *host, uint32_t level, const char *plugin, const char *msg) {
+  (void)host;
+  (void)level;
+  (void)plugin;
+  (void)msg;
+}
+
+static void host_counter(void *host, const char *name, uint64_t value) {
+  (void)host;
+  (void)name;
+  (void)value;
+}
+
+int fs_driver_create(fs_driver **out, const fs_driver_config *cfg, char *errbuf) {
+  char scratch[FS_ERRBUF_SIZE];
+  if (errbuf == NULL)
+    errbuf = scratch;
+  errbuf[0] = '\0';
+  if (out == NULL || cfg == NULL) {
+    snprintf(errbuf, FS_ERRBUF_SIZE, "driver: out and cfg are required");
+    return FS_E_INVAL;
+  }
+  *out = NULL;
+  if (cfg->struct_size < offsetof(fs_driver_config, extra_protocols)) {
+    snprintf(errbuf, FS_ERRBUF_SIZE,
+             "driver: config struct_size %u is too small (start from fs_driver_config_default)",
+             cfg->struct_size);
+    return FS_E_INVAL;
+  }
+  if (cfg->mode > FS_DRIVE_DATAGRAMS) {
+    snprintf(errbuf, FS_ERRBUF_SIZE, "driver: unknown mode %u", cfg->mode);
+    return FS_E_INVAL;
+  }
+  if (cfg->reasm.overflow_policy > FS_OVERFLOW_DROP_FLOW) {
+    snprintf(errbuf, FS_ERRBUF_SIZE, "driver: unknown reassembly overflow_policy %u",
+             cfg->reasm.overflow_policy);
+    return FS_E_INVAL;
+  }
+  fs_driver *d = calloc(1, sizeof *d);
+  if (d == NULL) {
+    snprintf(errbuf, FS_ERRBUF_SIZE, "driver: out of memory");
+    return FS_E_NOMEM;
+  }
+  size_t n = cfg->struct_size < sizeof d->cfg ? cfg->struct_size : sizeof d->cfg;
+  memcpy(&d->cfg, cfg, n);
+  d->cfg.struct_size = sizeof d->cfg;
+  d->live.next = d->live.prev = &d->live;
+  d->ctr.struct_size = sizeof d->ctr;
+  d->budget.max = d->cfg.max_reasm_total;
+  d->tick_ns = d->cfg.tracker.tick ? d->cfg.tracker.tick : FS_NS_PER_SEC;
+  d->split_rng = ((uint64_t)d->cfg.split_seed << 1) ^ 0x9E3779B97F4A7C15ull;
+  uint64_t qmax = d->cfg.queue_max ? d->cfg.queue_max : 2ull * d->cfg.tracker.max_flows + 4096;
+  d->q_max = qmax > 0x7FFFFFFFu ? 0x7FFFFFFFu : (uint32_t)qmax;
+  d->host_default.struct_size = sizeof d->host_default;
+  d->host_default.abi_major = FS_ABI_MAJOR;
+  d->host_default.abi_minor = FS_ABI_MINOR;
+  d->host_default.host = d;
+  d->host_default.log = host_log;
+  d->host_default.counter_add = host_counter;
+
+  int rc;
+  if (d->cfg.extractor != NULL) {
+    d->ex = d->cfg.extractor;
+  } else {
+    if ((rc = fs_extractor_create(&d->ex_own, &d->cfg.extract, errbuf)) != 0)
+      goto fail;
+    d->ex = &d->ex_own;
+  }
+  fs_tracker_config tc = d->cfg.tracker;
+  tc.sink.ops = &tracker_sink_ops;
+  tc.sink.self = d;
+  if ((rc = fs_tracker_create(&d->tr, &tc, errbuf)) != 0)
+    goto fail;
+  if (d->cfg.dedup &&
+      (rc = fs_dedup_create(&d->dedup, 4096, d->cfg.dedup_window, d->cfg.tracker.hash_seed)) != 0) {
+    snprintf(errbuf, FS_ERRBUF_SIZE, "driver: cannot create the dedup filter: %s", fs_strerror(rc));
+    goto fail;
+  }
+  if ((rc = fsi_detect_setup(d, errbuf)) != 0)
+    goto fail;
+  *out = d;
+  return 0;
+fail:
+  fs_driver_destroy(d);
+  return rc;
+}
+
+void fs_driver_destroy(fs_driver *d) {
+  if (d == NULL)
+    return;
+  fsi_drive_pool_free(d);
+  if (d->tr != NULL)
+    fs_tracker_destroy(d->tr);
+  fs_dedup_destroy(d->dedup);
+  if (d->ex == &d->ex_own)
+    fs_extractor_destroy(&d->ex_own);
+  free(d->overrides);
+  fsi_drive_queue_free(d);
+  free(d);
+}
+
+/* ---- steps ---- */
+
+static void skip(fs_driver *d, int reason) {
+  if (reason <= 0 || reason >= 32)
+    reason = FS_SKIP_MALFORMED; /* internal errors are counted with malformed input */
+  d->ctr.skipped[reason]++;
+}
+
+int fs_driver_feed(fs_driver *d, const fs_packet_view *pkt) {
+  if (d == NULL || pkt == NULL)
+    return FS_E_INVAL;
+  d->ctr.packets++;
+  d->ctr.bytes += pkt->caplen;
+  if (pkt->ts > d->now)
+    d->now = pkt->ts;
+  maybe_tick(d, pkt->ts);
+  if (d->dedup != NULL && fs_dedup_check(d->dedup, pkt) == 1) {
+    skip(d, FS_SKIP_DUPLICATE);
+    return 0;
+  }
+  fs_extract_result ex;
+  memset(&ex, 0, sizeof ex);
+  ex.struct_size = sizeof ex;
+  int rc = d->ex->ops->extract(d->ex->self, pkt, &ex);
+  if (rc != 0) {
+    skip(d, rc);
+    return rc < 0 ? rc : 0;
+  }
+  fs_track_result tr;
+  memset(&tr, 0, sizeof tr);
+  tr.struct_size = sizeof tr;
+  d->in_track = 1;
+  d->cur_key = &ex.key;
+  d->n_deferred = 0;
+  rc = fs_tracker_track(d->tr, pkt, &ex, &tr);
+  d->in_track = 0;
+  d->cur_key = NULL;
+  if (rc < 0) {
+    release_pending(d);
+    skip(d, FS_SKIP_MALFORMED);
+    return rc;
+  }
+  d->ctr.packets_in_flows++;
+
+  fsi_dflow *fl = NULL;
+  if (d->have_pending_end && tr.is_new && !tr.ended) {
+    /* The old flow on this key ended and this packet started a new one. */
+    release_pending(d);
+  }
+  if (d->have_pending_end) {
+    fl = d->pending_flow;
+  } else if (tr.user != NULL && !tr.ended) {
+    fl = *tr.user;
+    int tcp = ex.l4proto == FS_L4_TCP && ex.has_tcp;
+    int udp = ex.l4proto == FS_L4_UDP && (d->parse_transports & FS_TRANSPORT_UDP);
+    if (fl == NULL && (tcp || udp)) {
+      uint32_t a_to_b = ex.orientation == FS_ORIENT_A_TO_B;
+      uint32_t init = tr.side == FS_SIDE_INITIATOR;
+      fl = fsi_dflow_alloc(d, &ex.key, tcp ? FS_L4_TCP : FS_L4_UDP, a_to_b == init);
+      *tr.user = fl;
+    }
+  }
+  if (fl != NULL) {
+    uint32_t side = tr.side & 1u;
+    /* The tracker may have flipped the initiator: keep the parser's view current. */
+    fl->env.initiator_is_a = (ex.orientation == FS_ORIENT_A_TO_B) == (side == FS_SIDE_INITIATOR);
+    fl->cur_stats = d->have_pending_end ? &d->pending.stats : tr.stats;
+    if (ex.l4proto == FS_L4_TCP && ex.has_tcp)
+      fsi_dflow_segment(fl, ex.orientation & 1u, &ex, pkt->ts);
+    else if (ex.l4proto == FS_L4_UDP && ex.payload != NULL)
+      fsi_dflow_datagram(fl, side, ex.payload, ex.payload_len, pkt->ts);
+    fl->cur_stats = NULL; /* tracker results are valid until its next call only */
+  }
+  release_pending(d);
+  run_end_list(d, pkt->ts);
+  return 0;
+}
+
+int fs_driver_advance(fs_driver *d, fs_time_ns now) {
+  if (d == NULL)
+    return FS_E_INVAL;
+  if (now > d->now)
+    d->now = now;
+  if (d->ex->ops->tick != NULL)
+    d->ex->ops->tick(d->ex->self, now);
+  tick_flows(d, now);
+  d->last_tick = now / d->tick_ns;
+  d->ticked = 1;
+  int rc = fs_tracker_advance(d->tr, now);
+  run_end_list(d, now);
+  return rc;
+}
+
+int fs_driver_finish(fs_driver *d) {
+  if (d == NULL)
+    return FS_E_INVAL;
+  run_end_list(d, d->now);
+  int rc = fs_tracker_flush(d->tr);
+  /* Flows the tracker did not end (should be none) still finish their parsers. */
+  while (d->live.next != &d->live)
+    fsi_dflow_end(d->live.next, NULL, d->now);
+  run_end_list(d, d->now);
+  if (d->cfg.sink.ops != NULL && d->cfg.sink.ops->flush != NULL)
+    d->cfg.sink.ops->flush(d->cfg.sink.self);
+  return rc;
+}
+
+void fs_driver_counters_get(const fs_driver *d, fs_driver_counters *out) {
+  if (out == NULL)
+    return;
+  if (d == NULL) {
+    memset(out, 0, sizeof *out);
+    out->struct_size = sizeof *out;
+    return;
+  }
+  *out = d->ctr;
+  out->struct_size = sizeof *out;
+}
+
+fs_tracker *fs_driver_tracker(fs_driver *d) { return d ? d->tr : NULL; }
+
+const fs_extractor *fs_driver_extractor(const fs_driver *d) { return d ? d->ex : NULL; }
