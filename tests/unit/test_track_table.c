@@ -172,7 +172,7 @@ static void test_timeout_override(void **state) {
 }
 
 /* max_flows 4: the 5th and 6th flows evict the least recently used ones
- * (flows 2 and 3 after flow 1 was touched again); one pressure anomaly for
+ * (flows 1 and 2 after flow 0 was touched again in a later tick); one pressure anomaly for
  * the tick with count 2, and a later tick reports its own count with the
  * running total. */
 static void test_lru_eviction_and_pressure(void **state) {
@@ -186,9 +186,11 @@ static void test_lru_eviction_and_pressure(void **state) {
   }
   for (int i = 0; i < 4; i++)
     th_feed(t, &f[i], 5 * SEC, NULL);
-  th_feed(t, &f[0], 5 * SEC + 1, NULL); /* flow 0 is now the most recent */
-  th_feed(t, &f[4], 5 * SEC + 2, NULL); /* evicts flow 1 */
-  th_feed(t, &f[5], 5 * SEC + 3, NULL); /* evicts flow 2 */
+  /* LRU order is kept at tick granularity: touching flow 0 in a later
+   * tick makes it the most recent. */
+  th_feed(t, &f[0], 6 * SEC + 1, NULL);
+  th_feed(t, &f[4], 6 * SEC + 2, NULL); /* evicts flow 1 */
+  th_feed(t, &f[5], 6 * SEC + 3, NULL); /* evicts flow 2 */
   size_t ev = 0;
   for (size_t i = 0; i < rec.n; i++)
     if (rec.ev[i].type == FS_EV_FLOW_ENDED) {
@@ -208,13 +210,13 @@ static void test_lru_eviction_and_pressure(void **state) {
   th_key(&k, &c2);
   assert_int_equal(fs_tracker_lookup(t, &k, &st), FS_E_NOTFOUND);
   assert_int_equal(th_count(&rec, FS_EV_ANOMALY), 0); /* reported at the tick */
-  th_feed(t, &f[6], 6 * SEC, NULL);                   /* next tick: anomaly, then evict */
+  th_feed(t, &f[6], 7 * SEC, NULL);                   /* next tick: anomaly, then evict */
   const th_ev *a = th_last(&rec, FS_EV_ANOMALY);
   assert_non_null(a);
   assert_int_equal(a->anomaly.kind, FS_ANOM_EVICTION_PRESSURE);
   assert_int_equal(a->anomaly.count, 2);
   assert_int_equal(a->anomaly.total, 2);
-  th_feed(t, &f[7], 6 * SEC + 1, NULL);
+  th_feed(t, &f[7], 7 * SEC + 2, NULL);
   fs_tracker_flush(t);
   a = th_last(&rec, FS_EV_ANOMALY);
   assert_int_equal(th_count(&rec, FS_EV_ANOMALY), 2);

@@ -140,7 +140,9 @@ struct fs_tracker {
   uint32_t tw_head[FSI_TW_SLOTS];
   uint64_t now_tick; /* wheel time in ticks */
   int wheel_started;
-  fs_time_ns max_ts; /* latest packet time seen */
+  fs_time_ns max_ts;        /* latest packet time seen */
+  fs_time_ns tick_start_ns; /* start of the current tick */
+  fs_time_ns next_tick_ns;  /* start of the next tick */
   fs_time_ns tick_ns;
   uint64_t next_flow_id;
   uint64_t evicted_this_tick;

@@ -378,16 +378,18 @@ static void tick_boundary(fs_tracker *t, fs_time_ns ts) {
 }
 
 static void move_time(fs_tracker *t, fs_time_ns now) {
+  if (t->wheel_started && now < t->next_tick_ns)
+    return; /* the common case: same tick, no division */
   uint64_t tick = now / t->tick_ns;
   if (!t->wheel_started) {
     t->wheel_started = 1;
     t->now_tick = tick;
-    return;
-  }
-  if (tick > t->now_tick) {
+  } else if (tick > t->now_tick) {
     tick_boundary(t, now);
     fsi_wheel_advance(t, tick);
   }
+  t->tick_start_ns = (fs_time_ns)t->now_tick * t->tick_ns;
+  t->next_tick_ns = t->tick_start_ns + t->tick_ns;
 }
 
 int fs_tracker_advance(fs_tracker *t, fs_time_ns now) {
@@ -515,7 +517,10 @@ int fs_tracker_track(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_
       h = fsi_key_hash(t, &ex->key);
     idx = create_flow(t, ex, h, ts);
     is_new = 1;
-  } else if (t->lru_head != idx) {
+  } else if (t->lru_head != idx && fsi_flow_last_seen(&t->recs[idx]) < t->tick_start_ns) {
+    /* LRU at tick granularity: a flow moves to the head at most once per
+     * tick, so round-robin traffic does not rewrite three records' links on
+     * every packet. Eviction still takes a flow idle since the oldest tick. */
     lru_unlink(t, idx);
     lru_push_front(t, idx);
   }

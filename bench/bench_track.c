@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tracker throughput: fs_tracker_track() alone on pre-extracted packets
+ * held in memory (no capture, no decode). The packets are generated in
+ * chunks of 1,024 outside the timed region, then tracked inside it.
+ *   one      one TCP connection, data both ways
+ *   rr10k    10,000 TCP connections, packets round-robin
+ *   short1m  1,000,000 short TCP connections (SYN, SYN-ACK, ACK, data,
+ *            FIN, FIN, ACK: 7 packets each), table sized to hold them all
+ * Prints packets/s per case (best of REPS runs) from the thread's CPU time
+ * (the machine is shared: wall time would measure the neighbours), and the
+ * bytes per flow.
+ * usage: bench_track [reps [case]] (default 3 reps, all cases). Run it niced, release build:
+ *   nice -n 10 build-release/bench/bench_track
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "flowscope/flowscope.h"
+
+#define CHUNK 1024u /* ~200 KiB of results: cache-resident, as an extractor's output is */
+
+static double now_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t); /* CPU time: the machine is shared */
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static fs_extract_result *ex;
+static fs_packet_view *pv;
+
+/* A TCP packet of connection `id` (client 10.x.y.z:port -> 10.0.0.1:80). */
+static void mk(fs_extract_result *r, uint32_t id, int to_server, uint8_t flags, uint32_t seq,
+               uint32_t ack, uint32_t len) {
+  memset(r, 0, sizeof(*r));
+  r->struct_size = sizeof(*r);
+  r->key.kind = FS_KEY_FIVE_TUPLE_V4;
+  r->key.proto = FS_L4_TCP;
+  /* Server 10.0.0.1 is the lower address: A; the client is B. */
+  r->key.addr_a[0] = 10, r->key.addr_a[3] = 1;
+  r->key.port_a = 80;
+  r->key.addr_b[0] = 11;
+  r->key.addr_b[1] = (uint8_t)(id >> 16);
+  r->key.addr_b[2] = (uint8_t)(id >> 8);
+  r->key.addr_b[3] = (uint8_t)id;
+  r->key.port_b = (uint16_t)(1024 + (id % 50000));
+  r->orientation = to_server ? FS_ORIENT_B_TO_A : FS_ORIENT_A_TO_B;
+  r->l4proto = FS_L4_TCP;
+  r->has_tcp = 1;
+  r->tcp.seq = seq;
+  r->tcp.ack = ack;
+  r->tcp.flags = flags;
+  r->tcp.window = 512;
+  r->tcp.header_len = 20;
+  r->tcp.payload_len = r->tcp.payload_wire_len = len;
+  r->payload_len = len;
+  r->ip_len = 40 + len;
+  r->ip_version = 4;
+}
+
+/* Packet k of a connection's life: handshake, then data alternating. */
+static void conn_packet(fs_extract_result *r, uint32_t id, uint64_t k) {
+  const uint32_t c = 1000, s = 9000;
+  if (k == 0)
+    mk(r, id, 1, FS_TCP_SYN, c, 0, 0);
+  else if (k == 1)
+    mk(r, id, 0, FS_TCP_SYN | FS_TCP_ACK, s, c + 1, 0);
+  else if (k == 2)
+    mk(r, id, 1, FS_TCP_ACK, c + 1, s + 1, 0);
+  else {
+    uint64_t j = k - 3; /* alternate 100-byte segments */
+    uint32_t cs = c + 1 + (uint32_t)((j + 1) / 2) * 100, ss = s + 1 + (uint32_t)(j / 2) * 100;
+    if (j % 2 == 0)
+      mk(r, id, 1, FS_TCP_ACK | FS_TCP_PSH, cs, ss, 100);
+    else
+      mk(r, id, 0, FS_TCP_ACK | FS_TCP_PSH, ss, cs, 100);
+  }
+}
+
+/* The 7 packets of a short connection. */
+static void short_packet(fs_extract_result *r, uint32_t id, uint32_t k) {
+  const uint32_t c = 1000, s = 9000;
+  switch (k) {
+  case 0: mk(r, id, 1, FS_TCP_SYN, c, 0, 0); break;
+  case 1: mk(r, id, 0, FS_TCP_SYN | FS_TCP_ACK, s, c + 1, 0); break;
+  case 2: mk(r, id, 1, FS_TCP_ACK, c + 1, s + 1, 0); break;
+  case 3: mk(r, id, 1, FS_TCP_ACK | FS_TCP_PSH, c + 1, s + 1, 100); break;
+  case 4: mk(r, id, 1, FS_TCP_FIN | FS_TCP_ACK, c + 101, s + 1, 0); break;
+  case 5: mk(r, id, 0, FS_TCP_FIN | FS_TCP_ACK, s + 1, c + 102, 0); break;
+  default: mk(r, id, 1, FS_TCP_ACK, c + 102, s + 2, 0); break;
+  }
+}
+
+typedef struct scen {
+  const char *name;
+  uint32_t flows;
+  uint64_t packets;
+  int kind; /* 0 one, 1 round-robin, 2 short */
+} scen;
+
+static void fill(const scen *sc, uint64_t base, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    uint64_t p = base + i;
+    if (sc->kind == 0)
+      conn_packet(&ex[i], 0, p);
+    else if (sc->kind == 1)
+      conn_packet(&ex[i], (uint32_t)(p % sc->flows), p / sc->flows);
+    else
+      short_packet(&ex[i], (uint32_t)(p / 7), (uint32_t)(p % 7));
+    pv[i].struct_size = sizeof(pv[i]);
+    pv[i].ts = 1000000000ull * 1000 + p * 100; /* 10 Mpps of packet time */
+  }
+}
+
+static double run(const scen *sc, uint32_t result_stats) {
+  fs_tracker_config cfg;
+  fs_tracker_config_default(&cfg);
+  cfg.max_flows = sc->flows < 1024 ? 1024 : sc->flows + sc->flows / 8;
+  cfg.result_stats = result_stats;
+  fs_tracker *t = NULL;
+  char err[FS_ERRBUF_SIZE];
+  if (fs_tracker_create(&t, &cfg, err) != 0) {
+    fprintf(stderr, "%s\n", err);
+    exit(1);
+  }
+  double spent = 0;
+  fs_track_result res;
+  res.struct_size = sizeof(res);
+  for (uint64_t base = 0; base < sc->packets; base += CHUNK) {
+    uint32_t n = (uint32_t)((sc->packets - base) < CHUNK ? sc->packets - base : CHUNK);
+    fill(sc, base, n);
+    double t0 = now_s();
+    for (uint32_t i = 0; i < n; i++)
+      fs_tracker_track(t, &pv[i], &ex[i], &res);
+    spent += now_s() - t0;
+  }
+  fs_tracker_counters c = {.struct_size = sizeof(c)};
+  fs_tracker_counters_get(t, &c);
+  if (c.packets != sc->packets || c.flows_created != sc->flows) {
+    fprintf(stderr, "%s: counted %llu packets, %llu flows\n", sc->name,
+            (unsigned long long)c.packets, (unsigned long long)c.flows_created);
+    exit(1);
+  }
+  fs_tracker_flush(t);
+  fs_tracker_destroy(t);
+  return (double)sc->packets / spent;
+}
+
+int main(int argc, char **argv) {
+  int reps = argc > 1 ? atoi(argv[1]) : 3;
+  ex = calloc(CHUNK, sizeof(*ex));
+  pv = calloc(CHUNK, sizeof(*pv));
+  if (!ex || !pv)
+    return 1;
+  const scen sc[] = {
+      {"one flow", 1, 10000000ull, 0},
+      {"10,000 flows round-robin", 10000, 10000000ull, 1},
+      {"1,000,000 short flows (7 packets)", 1000000, 7000000ull, 2},
+  };
+  printf("%-36s %14s %14s\n", "case", "Mpps", "Mpps(+stats)");
+  int only = argc > 2 ? atoi(argv[2]) : -1; /* run one case (0, 1, 2) */
+  for (size_t i = 0; i < sizeof(sc) / sizeof(sc[0]); i++) {
+    if (only >= 0 && (size_t)only != i)
+      continue;
+    double best = 0, best_stats = 0;
+    for (int r = 0; r < reps; r++) {
+      double a = run(&sc[i], 0), b = run(&sc[i], 1);
+      if (a > best)
+        best = a;
+      if (b > best_stats)
+        best_stats = b;
+    }
+    printf("%-36s %14.2f %14.2f\n", sc[i].name, best / 1e6, best_stats / 1e6);
+  }
+  printf("bytes per flow slot (record + index): %zu\n", fs_tracker_bytes_per_flow());
+  free(ex);
+  free(pv);
+  return 0;
+}
