@@ -431,6 +431,57 @@ static void test_dedup(void **state) {
   assert_int_equal(fs_dedup_create(&d, 1, 1, 0), FS_E_INVAL);
 }
 
+/* An IPv4/UDP packet 10.0.0.1:1 -> 10.0.0.2:2 with no payload. Its checksum
+ * by hand (RFC 768/1071): pseudo-header 0x0a00+0x0001+0x0a00+0x0002
+ * +0x0011 (proto) +0x0008 (length) = 0x141c; UDP header 0x0001+0x0002
+ * +0x0008 (+ checksum field 0) = 0x000b; sum 0x1427, complement 0xebd8. */
+static fs_extract_result udp_with_checksum(uint8_t *pkt, uint16_t csum) {
+  static const uint8_t ip[20] = {0x45, 0, 0,  28, 0, 0, 0,  0, 64, 17,
+                                 0,    0, 10, 0,  0, 1, 10, 0, 0,  2};
+  memcpy(pkt, ip, 20);
+  uint8_t udp[8] = {0, 1, 0, 2, 0, 8, (uint8_t)(csum >> 8), (uint8_t)csum};
+  memcpy(pkt + 20, udp, 8);
+  const th_conn c = {1, 2, FS_L4_UDP};
+  fs_extract_result r = th_udp(&c, TH_C2S, 0);
+  r.l3 = pkt;
+  r.l3_len = 28;
+  r.ip_len = 28;
+  r.payload = pkt + 28;
+  return r;
+}
+
+/* verify_checksums: a bad UDP checksum is 'C' and not counted; the right
+ * one (0xebd8) and the IPv4 "no checksum" 0 are counted as data 'D'. */
+static void test_checksum_verification(void **state) {
+  (void)state;
+  th_rec rec = {0};
+  fs_tracker_config cfg;
+  fs_tracker_config_default(&cfg);
+  cfg.sink.ops = &th_sink_ops;
+  cfg.sink.self = &rec;
+  cfg.verify_checksums = 1;
+  fs_tracker *t = NULL;
+  assert_int_equal(fs_tracker_create(&t, &cfg, NULL), 0);
+  uint8_t a[28], b[28], c[28];
+  fs_extract_result bad = udp_with_checksum(a, 0xebd9);
+  fs_extract_result good = udp_with_checksum(b, 0xebd8);
+  fs_extract_result none = udp_with_checksum(c, 0);
+  th_feed(t, &bad, 1 * SEC, NULL);
+  th_feed(t, &good, 2 * SEC, NULL);
+  th_feed(t, &none, 3 * SEC, NULL);
+  fs_tracker_flush(t);
+  const th_ev *e = th_last(&rec, FS_EV_FLOW_ENDED);
+  assert_non_null(e);
+  assert_string_equal(e->stats.history, "CD");
+  assert_int_equal(e->stats.side[0].packets, 2);
+  fs_tracker_counters k = {.struct_size = sizeof(k)};
+  fs_tracker_counters_get(t, &k);
+  assert_int_equal(k.checksum_bad, 1);
+  assert_int_equal(th_count(&rec, FS_EV_FLOW_STARTED), 1);
+  free(rec.ev);
+  fs_tracker_destroy(t);
+}
+
 /* Bad configuration is refused with a message. */
 static void test_bad_config(void **state) {
   (void)state;
@@ -458,6 +509,7 @@ int main(void) {
       cmocka_unit_test(test_closed_timeout_zero_ends_on_packet),
       cmocka_unit_test(test_metrics_hooks),
       cmocka_unit_test(test_dedup),
+      cmocka_unit_test(test_checksum_verification),
       cmocka_unit_test(test_bad_config),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

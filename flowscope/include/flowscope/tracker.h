@@ -67,6 +67,14 @@ typedef struct fs_tracker_config {
    * start a new, partial flow. 0 = off (default): only idle timeouts apply.
    */
   fs_time_ns syn_attempt_timeout;
+  /**
+   * Verify TCP/UDP checksums (default 0: captures taken on the sending host
+   * carry unfilled offloaded checksums). When on, a packet with a bad
+   * checksum is recorded as history 'C'/'c' (1st, 10th, ...) and counted in
+   * checksum_bad, and goes no further, as in Zeek without -C.
+   */
+  uint32_t verify_checksums;
+  uint32_t reserved1; /**< zero */
 } fs_tracker_config;
 
 /** What the tracker did with one packet. */
@@ -97,6 +105,7 @@ typedef struct fs_tracker_counters {
   uint64_t memory_bytes;        /**< bytes allocated by the tracker */
   uint64_t pressure_anomalies;  /**< eviction-pressure anomalies emitted (one per tick at most) */
   uint64_t history_truncated;   /**< ended flows whose history outgrew the 16 letters kept */
+  uint64_t checksum_bad; /**< packets dropped for a bad TCP/UDP checksum (verify_checksums) */
 } fs_tracker_counters;
 
 /** Fills @p cfg with defaults (timeouts as in docs/tracking.md). */

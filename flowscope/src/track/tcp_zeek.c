@@ -356,9 +356,11 @@ static void record_gap(fsi_flow *f, uint32_t s, uint64_t bytes) {
   fsi_tcp_side *x = &f->u.tcp[s];
   uint64_t m = (uint64_t)x->missed + bytes;
   x->missed = m > UINT32_MAX ? UINT32_MAX : (uint32_t)m;
-  if (x->gap_cnt < UINT8_MAX) {
-    x->gap_cnt++;
-    fsi_hist_scaled(f, s, 'G', x->gap_cnt);
+  uint8_t g = (uint8_t)(x->gap_chk & 0x0F);
+  if (g < 15) {
+    g++;
+    x->gap_chk = (uint8_t)((x->gap_chk & 0xF0) | g);
+    fsi_hist_scaled(f, s, 'G', g);
   }
 }
 

@@ -62,7 +62,8 @@ typedef struct fsi_tcp_side {
   uint32_t missed;        /* bytes acked but never seen (saturating) */
   uint16_t rxmt_cnt;      /* retransmissions ('T'), saturating */
   uint16_t win0_cnt;      /* zero-window advertisements ('W'), saturating */
-  uint8_t gap_cnt;        /* content gaps ('G'), saturating */
+  uint8_t gap_chk;        /* content gaps ('G', low nibble) and bad checksums
+                             ('C', high nibble), each saturating at 15 */
   uint8_t state;          /* low nibble fsi_ep_state, high nibble previous */
   uint8_t eflags;         /* FSI_E_* */
   uint8_t hist_seen;      /* FSI_H_* letters already recorded */
@@ -71,7 +72,8 @@ typedef struct fsi_tcp_side {
 /** Per-side counters for non-TCP flows (shares storage with fsi_tcp_side). */
 typedef struct fsi_dgram_side {
   uint64_t payload; /* payload bytes (UDP: datagram length - 8) */
-  uint8_t pad[30];
+  uint16_t chk_cnt; /* bad checksums ('C'), saturating */
+  uint8_t pad[28];
   uint8_t eflags;    /* unused */
   uint8_t hist_seen; /* FSI_H_DATA once 'D' was recorded */
 } fsi_dgram_side;
@@ -175,6 +177,9 @@ void fsi_tcp_first_packet_orientation(const fs_extract_result *ex, int *flip);
 int fsi_tcp_is_reuse(const fsi_flow *f, uint32_t s, const fs_extract_result *ex);
 uint64_t fsi_tcp_size(const fsi_flow *f, uint32_t s);
 int fsi_likely_server_port(uint16_t port, uint32_t proto);
+
+/* checksum.c: 1 when the TCP/UDP checksum is right or cannot be checked. */
+int fsi_l4_checksum_ok(const fs_extract_result *ex);
 
 /* history.c */
 void fsi_hist_add(fsi_flow *f, char letter);

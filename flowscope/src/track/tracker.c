@@ -465,6 +465,45 @@ static uint32_t create_flow(fs_tracker *t, const fs_extract_result *ex, uint64_t
 
 /* ---- the packet path -------------------------------------------------- */
 
+static void bad_checksum(fs_tracker *t, fsi_flow *f, uint32_t s, fs_time_ns ts) {
+  t->ctr.checksum_bad++;
+  if (!f->side[s].first_seen)
+    f->side[s].first_seen = ts;
+  if (ts > f->side[s].last_seen)
+    f->side[s].last_seen = ts;
+  if (f->key.proto == FS_L4_TCP) {
+    fsi_tcp_side *e = &f->u.tcp[s];
+    uint8_t c = (uint8_t)(e->gap_chk >> 4);
+    if (c < 15) {
+      c++;
+      e->gap_chk = (uint8_t)((e->gap_chk & 0x0F) | (c << 4));
+      fsi_hist_scaled(f, s, 'C', c);
+    }
+  } else if (f->u.dg[s].chk_cnt < UINT16_MAX) {
+    f->u.dg[s].chk_cnt++;
+    fsi_hist_scaled(f, s, 'C', f->u.dg[s].chk_cnt);
+  }
+}
+
+static void fill_result(fs_tracker *t, fsi_flow *f, fs_track_result *res, uint32_t s,
+                        uint32_t is_new) {
+  if (!res)
+    return;
+  res->side = s;
+  res->is_new = is_new;
+  res->state = f->state;
+  res->user = &f->user;
+  if (t->cfg.result_stats) {
+    fsi_fill_stats(t, f, &t->res_scratch);
+    res->stats = &t->res_scratch;
+  } else {
+    res->stats = NULL;
+  }
+  res->key = &f->key;
+  res->flow_id = f->flow_id;
+  res->ended = 0;
+}
+
 int fs_tracker_track(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_result *ex,
                      fs_track_result *res) {
   if (!t || !ex)
@@ -530,6 +569,18 @@ int fs_tracker_track(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_
   const uint32_t prev_class = state_class(f);
   uint32_t s = fsi_side_of(f, ex->orientation);
   fsi_side *sd = &f->side[s];
+  if (t->cfg.verify_checksums && !fsi_l4_checksum_ok(ex)) {
+    /* Zeek: a bad checksum is recorded ('C', logarithmically) and the
+     * packet goes no further: not counted, no state change. */
+    bad_checksum(t, f, s, ts);
+    if (is_new) {
+      f->side[s ^ 1u].last_seen = 0;
+      flow_event(t, f, FS_EV_FLOW_STARTED, ts, s, f->state, FS_END_NONE, pkt);
+      fsi_wheel_insert(t, idx);
+    }
+    fill_result(t, f, res, s, is_new);
+    return FS_OK;
+  }
   if (!sd->packets)
     sd->first_seen = ts;
   sd->packets++;
@@ -594,21 +645,8 @@ int fs_tracker_track(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_
     return FS_OK;
   }
 
-  if (res) {
-    res->side = s;
-    res->is_new = is_new;
-    res->state = f->state;
-    res->user = &f->user;
-    if (t->cfg.result_stats) {
-      fsi_fill_stats(t, f, &t->res_scratch);
-      res->stats = &t->res_scratch;
-    } else {
-      res->stats = NULL;
-    }
-    res->key = &f->key;
-    res->flow_id = f->flow_id;
-    res->ended = ended;
-  }
+  (void)ended;
+  fill_result(t, f, res, s, is_new);
   return FS_OK;
 }
 
