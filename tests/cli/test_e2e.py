@@ -710,7 +710,8 @@ def test_error_truncated_capture():
 def test_live_capture_sigint():
     port = 39000 + os.getpid() % 1000
     p = subprocess.Popen([ARGS.flowscope, "flows", "-i", "lo", "--filter",
-                          "udp and port %d" % port, "--stats"],
+                          "udp and port %d" % port, "--stats", "--snaplen", "128",
+                          "--buffer-size", "1M", "--promisc"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(1.0)
     if p.poll() is not None:
@@ -736,6 +737,36 @@ def test_live_capture_sigint():
     eq(mine[0]["orig_ip_bytes"], 3 * (20 + 8 + 5), "IP bytes of three 5-byte datagrams")
     eq(mine[0]["end_reason"], "flush", "ended by the flush at exit")
     check("stats: capture: received" in err.decode(), "live drop statistics in --stats")
+
+
+def test_live_records_flushed_as_flows_end():
+    import select
+    port = 38000 + os.getpid() % 1000
+    p = subprocess.Popen([ARGS.flowscope, "flows", "-i", "lo", "--filter",
+                          "udp and port %d" % port, "--idle-timeout", "udp=1"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(1.0)
+        if p.poll() is not None:
+            err = p.stderr.read()
+            if b"ermission" in err or b"not permitted" in err:
+                raise Skip("no permission to capture on lo")
+            raise AssertionError("live capture exited early: %s" % err.decode())
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.sendto(b"ping", ("127.0.0.1", port))
+        s.close()
+        # Without further packets, read timeouts advance time: the flow ends
+        # idle after ~1-2 s and its record must reach the pipe at once.
+        ready, _, _ = select.select([p.stdout], [], [], 8.0)
+        check(ready, "a record on the pipe before the capture stops")
+        line = p.stdout.readline().decode()
+        r = records(line)[0]
+        eq(r["id.resp_p"], port, "the flow's record")
+        eq(r["end_reason"], "idle_timeout", "ended by the idle timeout while live")
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.communicate(timeout=20)
+    eq(p.returncode, 0, "SIGTERM on live capture exits 0")
 
 
 def test_sigterm_on_stdin():

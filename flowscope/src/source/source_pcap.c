@@ -3,6 +3,7 @@
  * standard input) read with nanosecond timestamps, and live interfaces. */
 #include <errno.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@ struct fs_source {
   volatile int stop; /* set by fs_source_break */
   int done;          /* sticky end: EOF or error already returned */
   int last_rc;
+  int fd;         /* live: selectable descriptor of the non-blocking capture, or -1 */
+  int timeout_ms; /* live: longest wait in fs_source_next before returning 0 */
   uint64_t packets, bytes, file_size;
   char err[FS_ERRBUF_SIZE];
 };
@@ -75,6 +78,7 @@ static fs_source *new_source(const char *name) {
   fs_source *s = calloc(1, sizeof *s);
   if (!s)
     return NULL;
+  s->fd = -1;
   s->name = strdup(name);
   if (!s->name) {
     free(s);
@@ -193,6 +197,14 @@ int fs_source_open_live(fs_source **out, const char *iface, const fs_source_conf
     fs_source_close(s);
     return rc;
   }
+  /* libpcap's read timeout on Linux (TPACKET_V3) only runs once a packet
+   * has arrived, so a quiet link would block fs_source_next forever and
+   * idle flows would never end. Read non-blocking and wait in poll()
+   * ourselves instead: a quiet link returns 0 every timeout_ms. */
+  s->timeout_ms = c.timeout_ms ? (int)c.timeout_ms : 200;
+  s->fd = pcap_get_selectable_fd(s->p);
+  if (s->fd >= 0 && pcap_setnonblock(s->p, 1, pe) != 0)
+    s->fd = -1; /* keep libpcap's own blocking read */
   *out = s;
   return 0;
 }
@@ -209,6 +221,17 @@ int fs_source_next(fs_source *src, fs_packet_view *pkt) {
   struct pcap_pkthdr *h;
   const u_char *d;
   int r = pcap_next_ex(src->p, &h, &d);
+  if (r == 0 && src->live && src->fd >= 0) {
+    struct pollfd pfd = {.fd = src->fd, .events = POLLIN, .revents = 0};
+    int pr = poll(&pfd, 1, src->timeout_ms);
+    if (src->stop) { /* a signal handler called fs_source_break */
+      src->done = 1;
+      return src->last_rc = FS_E_EOF;
+    }
+    if (pr <= 0)
+      return 0; /* timeout (or EINTR): let the caller tick */
+    r = pcap_next_ex(src->p, &h, &d);
+  }
   if (r == 1) {
     pkt->struct_size = sizeof *pkt;
     pkt->link_type = (uint32_t)src->link_type;
