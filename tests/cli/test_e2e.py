@@ -713,7 +713,7 @@ def test_live_capture_sigint():
                           "udp and port %d" % port, "--stats", "--snaplen", "128",
                           "--buffer-size", "1M", "--promisc"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(1.0)
+    time.sleep(2.0)  # the capture must be open before the datagrams go out
     if p.poll() is not None:
         out, err = p.communicate()
         if b"ermission" in err or b"Operation not permitted" in err:
@@ -746,7 +746,7 @@ def test_live_records_flushed_as_flows_end():
                           "udp and port %d" % port, "--idle-timeout", "udp=1"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        time.sleep(1.0)
+        time.sleep(2.0)
         if p.poll() is not None:
             err = p.stderr.read()
             if b"ermission" in err or b"not permitted" in err:
