@@ -3,15 +3,12 @@
  * tracker (+ dedup) for flows. */
 #include "engine.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct fsi_engine {
-#if FSI_HAVE_DRIVER
-  fs_driver *driver; /* set when the driver runs everything */
-#endif
-  fs_extractor ex; /* extractor + tracker engine */
+  fs_driver *driver; /* sessions: the driver runs everything */
+  fs_extractor ex;   /* extractor + tracker engine */
   int have_ex;
   fs_tracker *tracker;
   fs_dedup *dedup;
@@ -60,7 +57,6 @@ int fsi_engine_create(fsi_engine **out, const fsi_opts *o, int sessions, const f
     return FS_E_NOMEM;
   int rc;
   if (sessions) {
-#if FSI_HAVE_DRIVER
     fs_driver_config dc;
     fs_driver_config_default(&dc);
     dc.mode = FS_DRIVE_SESSIONS;
@@ -76,14 +72,6 @@ int fsi_engine_create(fsi_engine **out, const fsi_opts *o, int sessions, const f
     e->max_flows = dc.tracker.max_flows;
     *out = e;
     return 0;
-#else
-    (void)reg;
-    snprintf(errbuf, FS_ERRBUF_SIZE,
-             "this build has no session driver (libflowscope without "
-             "src/drive): only 'flows' works");
-    free(e);
-    return FS_E_UNSUPPORTED;
-#endif
   }
   /* flows: extractor + tracker only, the lean path (no reassembly, no
    * parsers); it spends less CPU per packet than the driver in flows mode. */
@@ -113,10 +101,8 @@ int fsi_engine_create(fsi_engine **out, const fsi_opts *o, int sessions, const f
 }
 
 int fsi_engine_feed(fsi_engine *e, const fs_packet_view *pkt) {
-#if FSI_HAVE_DRIVER
   if (e->driver)
     return fs_driver_feed(e->driver, pkt);
-#endif
   e->ctr.packets++;
   e->ctr.bytes += pkt->caplen;
   if (e->dedup && fs_dedup_check(e->dedup, pkt)) {
@@ -141,28 +127,22 @@ int fsi_engine_feed(fsi_engine *e, const fs_packet_view *pkt) {
 }
 
 int fsi_engine_advance(fsi_engine *e, fs_time_ns now) {
-#if FSI_HAVE_DRIVER
   if (e->driver)
     return fs_driver_advance(e->driver, now);
-#endif
   if (e->ex.ops && e->ex.ops->tick)
     e->ex.ops->tick(e->ex.self, now);
   return fs_tracker_advance(e->tracker, now);
 }
 
 int fsi_engine_finish(fsi_engine *e) {
-#if FSI_HAVE_DRIVER
   if (e->driver)
     return fs_driver_finish(e->driver);
-#endif
   return fs_tracker_flush(e->tracker);
 }
 
 fs_tracker *fsi_engine_tracker(fsi_engine *e) {
-#if FSI_HAVE_DRIVER
   if (e->driver)
     return fs_driver_tracker(e->driver);
-#endif
   return e->tracker;
 }
 
@@ -173,7 +153,6 @@ const fs_extract_result *fsi_engine_current(const fsi_engine *e) {
 uint32_t fsi_engine_max_flows(const fsi_engine *e) { return e->max_flows; }
 
 void fsi_engine_counters_get(fsi_engine *e, fsi_engine_counters *out) {
-#if FSI_HAVE_DRIVER
   if (e->driver) {
     fs_driver_counters dc;
     memset(&dc, 0, sizeof dc);
@@ -191,17 +170,14 @@ void fsi_engine_counters_get(fsi_engine *e, fsi_engine_counters *out) {
     out->events_dropped = dc.events_dropped;
     return;
   }
-#endif
   *out = e->ctr;
 }
 
 void fsi_engine_destroy(fsi_engine *e) {
   if (!e)
     return;
-#if FSI_HAVE_DRIVER
   if (e->driver)
     fs_driver_destroy(e->driver);
-#endif
   fs_dedup_destroy(e->dedup);
   if (e->tracker)
     fs_tracker_destroy(e->tracker);

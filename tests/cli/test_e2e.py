@@ -330,15 +330,8 @@ TLS_TRUTH = [  # server_name, version, ALPN the server chose as seen in clear, A
 ]
 
 
-def needs_driver(err):
-    # Until libflowscope has its session driver, only `flows` works.
-    if "no session driver" in err:
-        raise Skip("libflowscope has no session driver yet")
-
-
 def sessions_records():
     rc, out, err = run(["sessions"] + plugin_args() + [DEMO])
-    needs_driver(err)
     eq(rc, 0, "sessions exit status (stderr: %s)" % err)
     return records(out)
 
@@ -429,7 +422,6 @@ def test_sessions_tls():
 
 def test_sessions_eve():
     rc, out, err = run(["sessions", "--format", "eve"] + plugin_args() + [DEMO])
-    needs_driver(err)
     eq(rc, 0, "exit status (%s)" % err)
     recs = records(out)
     flows = {r["flow_id"]: r for r in recs if r["event_type"] == "flow"}
@@ -502,7 +494,6 @@ def test_strings_stay_valid_json():
         cap = os.path.join(d, "odd-bytes.pcap")
         write_pcap(cap, tcp_conversation([req], [resp]))
         rc, out, err = run(["sessions"] + plugin_args() + [cap])
-        needs_driver(err)
         eq(rc, 0, "exit status (%s)" % err)
         out.encode("utf-8")  # the output itself is valid UTF-8 (decoded without loss)
         recs = [r for r in records(out) if r["_path"] == "http"]
@@ -520,7 +511,6 @@ def test_log_dir():
     d = tempfile.mkdtemp(prefix="fs-logs-")
     try:
         rc, out, err = run(["sessions", "--log-dir", d] + plugin_args() + [DEMO])
-        needs_driver(err)
         eq(rc, 0, "exit status (%s)" % err)
         eq(out, "", "nothing on stdout with --log-dir")
         files = sorted(os.listdir(d))
@@ -555,7 +545,6 @@ def test_replay_pace():
     t0 = time.monotonic()
     rc, out, err = run(["replay", "--speed", "4"] + plugin_args() + [DEMO])
     took = time.monotonic() - t0
-    needs_driver(err)
     eq(rc, 0, "replay exit status (%s)" % err)
     check(took >= span / 4 * 0.8, "replay at 4x took %.2fs for a %.2fs capture" % (took, span))
     rc, fast, _ = run(["replay", "--speed", "0"] + plugin_args() + [DEMO])
