@@ -846,6 +846,23 @@ def test_output_doc_examples_are_records():
         check(want in paths, "docs/output.md has a %s example" % want)
 
 
+def test_docs_examples_match_the_program():
+    # The README's demo lines and docs/output.md's examples are real output:
+    # each must appear verbatim in today's output for the demo capture.
+    outputs = set()
+    for args in (["sessions"] + plugin_args(), ["flows"],
+                 ["sessions", "--format", "eve"] + plugin_args()):
+        rc, out, err = run(args + [DEMO])
+        eq(rc, 0, "%s exit status (%s)" % (args, err))
+        outputs |= set(out.splitlines())
+    for doc in ("README.md", "docs/output.md"):
+        with open(os.path.join(ARGS.source_dir, doc)) as f:
+            lines = [l for l in f.read().splitlines() if l.startswith('{"')]
+        check(lines, "%s has example records" % doc)
+        for l in lines:
+            check(l in outputs, "%s example is not what the program writes now: %s" % (doc, l[:120]))
+
+
 # ---------------------------------------------------------------- corpus
 
 def test_vlan_and_tunnel_corpus():
