@@ -535,6 +535,19 @@ def test_log_dir():
                 eq(p.returncode, 0, "jq reads %s (%s)" % (name, p.stderr.decode()))
         # The same records as on standard output.
         eq(total, len(sessions_records()), "records in files == records on stdout")
+        # Other formats: one file each.
+        for fmt, name in (("eve", "eve.json"), ("csv", "conn.csv")):
+            sub = os.path.join(d, fmt)
+            rc, out, err = run(["sessions", "--format", fmt, "--log-dir", sub] + plugin_args() +
+                               [DEMO])
+            eq(rc, 0, "--format %s --log-dir exit status (%s)" % (fmt, err))
+            eq(sorted(os.listdir(sub)), [name], "--format %s writes %s" % (fmt, name))
+            with open(os.path.join(sub, name)) as f:
+                body = f.read()
+            if fmt == "eve":
+                eq(len(records(body)), total, "eve.json has every record")
+            else:
+                eq(len(body.splitlines()), 1 + 10, "conn.csv: header + 10 flows")
     finally:
         shutil.rmtree(d)
 
