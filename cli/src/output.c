@@ -30,7 +30,7 @@ struct fsi_output {
   int failed;       /* a write failed; errno in err */
   int err;          /* errno of the first failure */
   char *fail_name;  /* file of the first failure */
-  uint64_t skipped; /* messages not written (csv) */
+  uint64_t skipped; /* records not written: csv messages, no file, no memory */
 };
 
 /* Standard output's buffer: one write per MiB for files. Static because
@@ -163,8 +163,10 @@ int fsi_output_open(fsi_output **res, const fsi_opts *o, int flush_each) {
 
 /* Writes the built record (plus a newline for JSON) to @p s. */
 static void emit(fsi_output *out, stream *s, int newline) {
-  if (!s || out->jw.oom)
+  if (!s || out->jw.oom) {
+    out->skipped++; /* no file for it (too many logs) or out of memory: counted */
     return;
+  }
   if (newline)
     fsi_jw_raw(&out->jw, "\n", 1);
   if (fwrite(out->jw.buf, 1, out->jw.len, s->f) != out->jw.len) {

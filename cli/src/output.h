@@ -31,7 +31,7 @@ void fsi_output_message(fsi_output *out, const fsi_flowinfo *fi, const fs_messag
 void fsi_output_counts(const fsi_output *out, void (*fn)(void *ctx, const char *path, uint64_t n),
                        void *ctx);
 
-/** Messages not written (CSV format). */
+/** Records not written: messages with CSV, and records with no file or memory for them. */
 uint64_t fsi_output_skipped(const fsi_output *out);
 
 /** Flushes and closes everything; returns FSI_EXIT_OK or FSI_EXIT_ERROR after a write error. */

@@ -56,7 +56,7 @@ void fsi_stats_print(FILE *f, fs_source *src, fsi_engine *e, const fsi_output *o
     l.n = 0;
     fsi_output_counts(out, count_cb, &l);
     if (fsi_output_skipped(out))
-      item(&l, "messages not written (csv)", fsi_output_skipped(out));
+      item(&l, "not written", fsi_output_skipped(out));
     fputc('\n', f);
   }
   if (src) {
