@@ -237,7 +237,9 @@ int fsi_cmd_run(const fsi_opts *o) {
       fsi_progress_update(&progress, src, rc.engine, 0);
       continue;
     }
-    if (r == FS_E_EOF)
+    /* A stop signal interrupts a blocked read (no SA_RESTART): that is a
+     * clean stop, not damage in the capture. */
+    if (r == FS_E_EOF || fsi_signals_stop_requested())
       break;
     const char *why = without_name(fs_source_error(src), live ? o->iface : o->capture);
     /* Reading a file, any read error is damage in the file (a cut record,
