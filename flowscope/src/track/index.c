@@ -2,7 +2,7 @@
 /*
  * The flow index: open addressing with linear probing over 4-byte slots
  * (8-bit hash tag | 24-bit record index), sized for a load factor of at
- * most 0.8 at max_flows. Deletion shifts later entries back (no
+ * most 0.5 at max_flows. Deletion shifts later entries back (no
  * tombstones), so lookups never degrade after churn.
  */
 #define XXH_INLINE_ALL
@@ -18,7 +18,9 @@ uint64_t fsi_key_hash(const fs_tracker *t, const fs_flow_key *key) {
 }
 
 uint32_t fsi_index_slots_for(uint32_t max_flows) {
-  uint64_t n = (uint64_t)max_flows + (uint64_t)max_flows / 4u + 8u;
+  /* Load <= 0.5: short clusters keep inserts, misses and the backward
+   * shift of a removal (which rehashes each entry it moves) cheap. */
+  uint64_t n = 2u * (uint64_t)max_flows + 8u;
   return (uint32_t)n;
 }
 

@@ -4,7 +4,7 @@
  * include it through the flowscope-internal target.
  *
  * Memory plan (docs/tracking.md): one 248-byte record per flow in a
- * preallocated pool, plus a 4-byte slot per 0.8 flows in an open-addressing
+ * preallocated pool, plus two 4-byte slots per flow in an open-addressing
  * index (tag:8 | record:24). Links (LRU, timer wheel) are 32-bit record
  * indices, so records never move and the index can delete by backward shift.
  */
@@ -142,6 +142,7 @@ struct fs_tracker {
   uint32_t tw_head[FSI_TW_SLOTS];
   uint64_t now_tick; /* wheel time in ticks */
   int wheel_started;
+  int flushing;             /* fs_tracker_flush in progress: index/wheel cleared at the end */
   fs_time_ns max_ts;        /* latest packet time seen */
   fs_time_ns tick_start_ns; /* start of the current tick */
   fs_time_ns next_tick_ns;  /* start of the next tick */

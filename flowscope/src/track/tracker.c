@@ -35,8 +35,8 @@ void fs_tracker_config_default(fs_tracker_config *cfg) {
 }
 
 size_t fs_tracker_bytes_per_flow(void) {
-  /* One record plus 1.25 four-byte index slots. */
-  return sizeof(fsi_flow) + 5u;
+  /* One record plus two four-byte index slots. */
+  return sizeof(fsi_flow) + 8u;
 }
 
 /* ---- memory ----------------------------------------------------------- */
@@ -317,9 +317,11 @@ void fsi_flow_end(fs_tracker *t, uint32_t idx, uint32_t reason, fs_time_ns ts) {
   if (f->flags & FSI_F_HIST_TRUNC)
     t->hist_truncated++;
 
-  fsi_wheel_unlink(t, idx);
   lru_unlink(t, idx);
-  fsi_index_remove(t, fsi_key_hash(t, &f->key), idx);
+  if (!t->flushing) {
+    fsi_wheel_unlink(t, idx);
+    fsi_index_remove(t, fsi_key_hash(t, &f->key), idx);
+  }
   f->flags = 0;
   f->user = NULL;
   f->lru_next = t->free_head;
@@ -655,9 +657,16 @@ int fs_tracker_track(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_
 int fs_tracker_flush(fs_tracker *t) {
   if (!t)
     return FS_E_INVAL;
-  /* Oldest first, so output order follows last activity. */
+  /* Oldest first, so output order follows last activity. Every flow goes,
+   * so the index and the wheel are cleared once at the end instead of one
+   * removal (and backward shift) per flow. */
+  t->flushing = 1;
   while (t->lru_tail != FSI_NIL)
     fsi_flow_end(t, t->lru_tail, FS_END_FLUSH, t->max_ts);
+  t->flushing = 0;
+  memset(t->slots, 0xFF, (size_t)t->nslots * sizeof(uint32_t));
+  for (uint32_t i = 0; i < FSI_TW_SLOTS; i++)
+    t->tw_head[i] = FSI_NIL;
   tick_boundary(t, t->max_ts);
   return FS_OK;
 }
