@@ -119,7 +119,22 @@ static void fill(const scen *sc, uint64_t base, uint32_t n) {
   }
 }
 
+/* Resident set size in bytes (/proc/self/statm). */
+static double rss_bytes(void) {
+  FILE *f = fopen("/proc/self/statm", "r");
+  unsigned long size = 0, res = 0;
+  if (f) {
+    if (fscanf(f, "%lu %lu", &size, &res) != 2)
+      res = 0;
+    fclose(f);
+  }
+  return (double)res * 4096.0;
+}
+
+static double rss_per_flow; /* measured on the last 1,000,000-flow run */
+
 static double run(const scen *sc, uint32_t result_stats) {
+  double rss0 = rss_bytes();
   fs_tracker_config cfg;
   fs_tracker_config_default(&cfg);
   cfg.max_flows = sc->flows < 1024 ? 1024 : sc->flows + sc->flows / 8;
@@ -141,6 +156,8 @@ static double run(const scen *sc, uint32_t result_stats) {
       fs_tracker_track(t, &pv[i], &ex[i], &res);
     spent += now_s() - t0;
   }
+  if (sc->kind == 2)
+    rss_per_flow = (rss_bytes() - rss0) / (double)sc->flows;
   fs_tracker_counters c = {.struct_size = sizeof(c)};
   fs_tracker_counters_get(t, &c);
   if (c.packets != sc->packets || c.flows_created != sc->flows) {
@@ -277,6 +294,8 @@ int main(int argc, char **argv) {
     printf("%-36s %14.2f %14.2f\n", sc[i].name, best / 1e6, best_stats / 1e6);
   }
   printf("bytes per flow slot (record + index): %zu\n", fs_tracker_bytes_per_flow());
+  if (rss_per_flow > 0)
+    printf("resident memory growth with 1,000,000 live flows: %.1f bytes per flow\n", rss_per_flow);
   free(ex);
   free(pv);
   return 0;
