@@ -173,15 +173,21 @@ static void remember_query(dns_flow *f, const dns_msg *msg, fs_time_ns ts) {
 /* One complete DNS message from either side. */
 static int on_message(dns_flow *f, const uint8_t *m, size_t len, fs_time_ns ts) {
   dns_msg msg;
-  if (fsi_dns_parse(m, len, &msg) != 0) {
+  int r = fsi_dns_parse(m, len, &msg);
+  if (r != 0) {
     counter(f, "dns.malformed");
     if (++f->bad_streak >= DNS_BAD_STREAK_LIMIT) {
       f->poison = "dns: too many malformed messages in a row";
       return FS_PARSE_POISON;
     }
-    return FS_PARSE_OK;
+    if (r < 0) {
+      return FS_PARSE_OK; /* not even a header */
+    }
+    /* A header with a broken question is still reported (without a
+     * query), as Zeek and tshark report such messages. */
+  } else {
+    f->bad_streak = 0;
   }
-  f->bad_streak = 0;
   if (!msg.qr) {
     remember_query(f, &msg, ts);
     return FS_PARSE_OK;

@@ -233,11 +233,8 @@ int fsi_dns_parse(const uint8_t *m, size_t len, dns_msg *msg) {
     char name[DNS_NAME_TEXT_MAX];
     uint32_t nl = 0;
     if (fsi_dns_read_name(m, len, &off, name, &nl) != 0 || off + 4 > len) {
-      if (q == 0) {
-        return -1;
-      }
       msg->cut = 1;
-      return 0;
+      return q == 0 ? 1 : 0; /* 1: only the header could be read */
     }
     if (q == 0) {
       /* Zeek's dns.log, like most tools, shows the first question. */

@@ -67,8 +67,9 @@ typedef struct dns_msg {
  * message, loops, is longer than 255 octets or uses a reserved label type. */
 int fsi_dns_read_name(const uint8_t *m, size_t len, size_t *off, char *out, uint32_t *out_len);
 
-/* Decodes a whole message. Returns 0; -1 when the header or the question is
- * malformed (the message is unusable). Damage in later sections only stops
+/* Decodes a whole message. Returns 0; 1 when only the header could be
+ * read (the first question is malformed: no question, msg->cut set); -1
+ * when even the header is missing. Damage in later sections only stops
  * reading (msg->cut). */
 int fsi_dns_parse(const uint8_t *m, size_t len, dns_msg *msg);
 
