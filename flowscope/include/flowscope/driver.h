@@ -116,9 +116,21 @@ FS_API int fs_driver_next_event(fs_driver *d, fs_event *ev);
 /** Fills counters (extractor skips included). */
 FS_API void fs_driver_counters_get(const fs_driver *d, fs_driver_counters *out);
 
-/** The driver's tracker, for lookups and snapshots (stats include reassembly diagnostics only at
- * end). */
+/** The driver's tracker (its lookups and snapshots carry no reassembly diagnostics: use
+ * fs_driver_lookup / fs_driver_foreach for those). */
 FS_API fs_tracker *fs_driver_tracker(fs_driver *d);
+
+/**
+ * Live stats of one flow with the reassembly diagnostics (reasm_* per side)
+ * patched in, as end events carry them. FS_E_NOTFOUND if absent.
+ */
+FS_API int fs_driver_lookup(const fs_driver *d, const fs_flow_key *key, fs_flow_stats *out);
+
+/**
+ * Visits every live flow like fs_tracker_foreach, with reassembly
+ * diagnostics patched into the stats. Do not call the driver from @p fn.
+ */
+FS_API int fs_driver_foreach(const fs_driver *d, fs_flow_visit_fn fn, void *ctx);
 
 /** The driver's built-in extractor (for its counters), or the custom one. */
 FS_API const fs_extractor *fs_driver_extractor(const fs_driver *d);

@@ -86,6 +86,9 @@ static int stream_data(fsi_dflow *fl, uint32_t dir, const uint8_t *data, size_t 
 
 static int stream_gap(fsi_dflow *fl, uint32_t dir, uint64_t len, fs_time_ns ts) {
   uint32_t side = dir_side(fl, dir);
+  /* Reported here, before the bytes after the hole reach the parser. */
+  fl->seen[dir].gap += len;
+  fsi_dflow_anomaly(fl, side, FS_ANOM_GAP, len, fl->seen[dir].gap, "stream gap skipped", ts);
   if (!(fl->flags & FSI_DF_PARSE))
     return 0;
   if (fl->flags & FSI_DF_BYPASS)
@@ -318,6 +321,16 @@ static void patch_side(fs_side_stats *s, const fs_reasm_stats *st, uint64_t extr
   s->reasm_high_watermark = st->high_watermark;
 }
 
+void fsi_dflow_patch_stats(const fsi_dflow *fl, fs_flow_stats *stats) {
+  for (uint32_t s = 0; s < 2; s++) {
+    fs_reasm_stats st;
+    memset(&st, 0, sizeof st);
+    if (fl->flags & FSI_DF_TCP)
+      fsi_reasm_stats(&fl->rs[dir_side(fl, s)], &st);
+    patch_side(&stats->side[s], &st, fl->tail_dropped[s]);
+  }
+}
+
 void fsi_dflow_end(fsi_dflow *fl, fs_flow_stats *stats, fs_time_ns ts) {
   fs_driver *d = fl->d;
   fl->flags |= FSI_DF_ENDING;
@@ -352,13 +365,13 @@ void fsi_dflow_end(fsi_dflow *fl, fs_flow_stats *stats, fs_time_ns ts) {
     }
     fl->parser = NULL;
   }
+  if (stats != NULL)
+    fsi_dflow_patch_stats(fl, stats);
   for (uint32_t s = 0; s < 2; s++) {
     fs_reasm_stats st;
     memset(&st, 0, sizeof st);
     if (fl->flags & FSI_DF_TCP)
-      fsi_reasm_stats(&fl->rs[dir_side(fl, s)], &st);
-    if (stats != NULL)
-      patch_side(&stats->side[s], &st, fl->tail_dropped[s]);
+      fsi_reasm_stats(&fl->rs[s], &st);
     d->ctr.reasm_dropped_bytes += st.dropped_bytes + fl->tail_dropped[s];
     if (fl->flags & FSI_DF_TCP)
       fsi_reasm_release(&fl->rs[s]);

@@ -173,6 +173,8 @@ void fsi_dflow_datagram(fsi_dflow *fl, uint32_t side, const uint8_t *data, size_
 /* Finishes reassembly and parser, patches @p stats, frees the flow. */
 void fsi_dflow_end(fsi_dflow *fl, fs_flow_stats *stats, fs_time_ns ts);
 void fsi_dflow_tick(fsi_dflow *fl, fs_time_ns now);
+/* Writes the reassembly diagnostics of @p fl into the per-side stats. */
+void fsi_dflow_patch_stats(const fsi_dflow *fl, fs_flow_stats *stats);
 void fsi_dflow_schedule_end(fsi_dflow *fl, uint32_t reason);
 void fsi_dflow_bypass(fsi_dflow *fl);
 void fsi_dflow_anomaly(fsi_dflow *fl, uint32_t side, uint32_t kind, uint64_t count, uint64_t total,
