@@ -138,10 +138,17 @@ static int server_extension(fsi_tls_server_hello *sh, uint32_t type, fsi_tls_vie
 int fsi_tls_parse_server_hello(const uint8_t *body, size_t len, fsi_tls_server_hello *out) {
   fsi_tls_view v = {body, len};
   memset(out, 0, sizeof *out);
-  if (!fsi_tls_take_u16(&v, &out->version) || !fsi_tls_take(&v, 32, &out->random) ||
-      !fsi_tls_take_vec(&v, 1, &out->session_id) || !fsi_tls_take_u16(&v, &out->cipher) ||
-      !fsi_tls_take_u8(&v, &out->compression))
+  if (!fsi_tls_take_u16(&v, &out->version) || !fsi_tls_take(&v, 32, &out->random))
     return -1;
+  if ((out->version >> 8) == 0x7f) {
+    /* TLS 1.3 drafts up to -21 (version 0x7fNN here): no legacy session id
+     * and no compression method (draft-ietf-tls-tls13-21 4.1.3). */
+    if (!fsi_tls_take_u16(&v, &out->cipher))
+      return -1;
+  } else if (!fsi_tls_take_vec(&v, 1, &out->session_id) || !fsi_tls_take_u16(&v, &out->cipher) ||
+             !fsi_tls_take_u8(&v, &out->compression)) {
+    return -1;
+  }
   if (out->session_id.n > 32)
     return -1;
   out->is_hrr = memcmp(out->random.p, hrr_random, 32) == 0;

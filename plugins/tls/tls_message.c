@@ -150,6 +150,8 @@ void fsi_tls_emit(const fsi_tls_conn *c, void (*emit)(void *, const fs_message *
     f[nf++] = field_list("server_extensions", next, n);
     next += n;
   }
+  if (c->poison)
+    f[nf++] = field_cstr("parse_error", c->poison);
   /* Alerts in clear as "client:2:40" (sender, level, description). */
   char alert_text[FSI_TLS_MAX_ALERTS][48];
   fs_str alert_items[FSI_TLS_MAX_ALERTS];

@@ -22,9 +22,11 @@ static void emit_once(tls_parser *p) {
     fsi_tls_emit(c, p->emit, p->emit_ctx);
 }
 
-/* A status that ends the parser (DONE or POISON) flushes the message first. */
+/* A status that ends the parser (DONE or POISON) flushes the message first:
+ * a host does not call finish on a poisoned parser, and what the hellos said
+ * is worth keeping (the message then carries parse_error). */
 static int settle(tls_parser *p, int rc) {
-  if (rc == FS_PARSE_DONE)
+  if (rc == FS_PARSE_DONE || rc == FS_PARSE_POISON)
     emit_once(p);
   return rc;
 }

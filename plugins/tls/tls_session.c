@@ -338,8 +338,7 @@ int fsi_tls_conn_feed(fsi_tls_conn *c, uint32_t side, const uint8_t *data, size_
     uint32_t type = h[0], rlen = ((uint32_t)h[3] << 8) | h[4];
     if (type < CT_CHANGE_CIPHER_SPEC || type > CT_HEARTBEAT || h[1] != 3 || h[2] > 4 ||
         rlen > FSI_TLS_MAX_RECORD) {
-      c->poison = (h[0] & 0x80u) && s->records == 0 ? "tls: SSLv2 record layer not supported"
-                                                    : "tls: invalid record header";
+      c->poison = "tls: invalid record header";
       break;
     }
     if (len - off - 5 < rlen)

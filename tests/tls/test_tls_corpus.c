@@ -16,6 +16,7 @@
 /* Floors: measured shares minus a little (see docs/plugins-tls.md). */
 #define JA3_FLOOR_PERCENT 87.0
 #define JA4_FLOOR_PERCENT 96.0
+#define JA3S_FLOOR_PERCENT 86.0
 
 static void *plugin_handle;
 static const fs_protocol_desc *proto;
@@ -58,10 +59,19 @@ static void test_ja4_vs_reference(void **state) {
   assert_true(share >= JA4_FLOOR_PERCENT);
 }
 
+static void test_ja3s_vs_tshark(void **state) {
+  (void)state;
+  if (!n_truth_dirs)
+    skip();
+  double share = tcc_ja3s_share(run_host, NULL);
+  assert_true(share >= JA3S_FLOOR_PERCENT);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ja3_sni_vs_tshark),
       cmocka_unit_test(test_ja4_vs_reference),
+      cmocka_unit_test(test_ja3s_vs_tshark),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

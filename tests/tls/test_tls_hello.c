@@ -107,6 +107,31 @@ static void test_grease_removed(void **state) {
   assert_string_equal(ja4, "t13d0307h2_938715873a05_dc49850d21d7");
 }
 
+/* A TLS 1.3 draft-16 ServerHello (draft-ietf-tls-tls13-16 4.1.3: version
+ * 0x7f10, random 32 x 0x55, cipher 1301, no session id or compression, one
+ * key_share x25519 extension). JA3S from Python on the same definition. */
+static void test_draft_server_hello(void **state) {
+  (void)state;
+  size_t n =
+      tt_hex("0200004e7f10555555555555555555555555555555555555555555555555555555555555555513"
+             "01002800330024001d00206666666666666666666666666666666666666666666666666666666666"
+             "666666",
+             buf, sizeof buf);
+  fsi_tls_server_hello sh;
+  assert_int_equal(fsi_tls_parse_server_hello(buf + 4, n - 4, &sh), 0);
+  assert_int_equal(sh.version, 0x7f10);
+  assert_int_equal(sh.cipher, 0x1301);
+  assert_int_equal(sh.key_share_group, 0x001d);
+  assert_int_equal(sh.n_extensions, 1);
+  fsi_tls_sb sb = {0};
+  fsi_tls_ja3s_string(&sh, &sb);
+  assert_string_equal(sb.p, "32528,4865,51");
+  char md5[33];
+  fsi_tls_md5_hex(sb.p, sb.len, md5);
+  assert_string_equal(md5, "384bc0c2871b222d163c7410688dce90");
+  fsi_tls_sb_free(&sb);
+}
+
 static void test_no_extensions_sslv3(void **state) {
   (void)state;
   /* version 0x0300, random 32 x 0x11, no session id, ciphers 0004 0005 000a,
@@ -264,6 +289,7 @@ int main(void) {
       cmocka_unit_test(test_ja4_alpn_rules),       cmocka_unit_test(test_malformed_hellos),
       cmocka_unit_test(test_grease_predicate),     cmocka_unit_test(test_names),
       cmocka_unit_test(test_sslv2_client_hello),   cmocka_unit_test(test_leaf_names),
+      cmocka_unit_test(test_draft_server_hello),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

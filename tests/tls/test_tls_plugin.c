@@ -327,6 +327,35 @@ static void test_sslv2_compatible_hello(void **state) {
   }
 }
 
+/* Garbage after a good ClientHello: the parser poisons, and the message goes
+ * out at that moment (a host does not call finish on a poisoned parser)
+ * carrying what the hello said and the reason. */
+static void test_poison_after_hello_emits(void **state) {
+  (void)state;
+  stream c1, s1, c2;
+  tls13_flights(&c1, &s1, &c2);
+  static const uint8_t junk[] = {0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00};
+  for (unsigned seed = 0; seed < 3; seed++) {
+    th_out o = {0};
+    th_flow f;
+    th_open(&f, proto, &o);
+    if (seed) {
+      th_feed_split(&f, 0, c1.b, c1.n, 1, seed);
+      th_feed_split(&f, 1, junk, sizeof junk, 2, seed);
+    } else {
+      th_feed(&f, 0, c1.b, c1.n, 1);
+      th_feed(&f, 1, junk, sizeof junk, 2);
+    }
+    assert_int_equal(f.status, FS_PARSE_POISON);
+    assert_int_equal(o.count, 1); /* before finish */
+    f.ops->destroy(f.parser);     /* as a host does after poison: no finish */
+    free(f.pending[0]);
+    free(f.pending[1]);
+    assert_field(&o, "ja3", "da4dea34fe6d4ce5f0725df3f2682fa0");
+    assert_non_null(strstr(o.text, " parse_error=tls: invalid record header"));
+  }
+}
+
 static void test_gaps(void **state) {
   (void)state;
   stream c1, s1, c2;
@@ -367,6 +396,7 @@ int main(void) {
       cmocka_unit_test(test_garbage_poisons),
       cmocka_unit_test(test_gaps),
       cmocka_unit_test(test_sslv2_compatible_hello),
+      cmocka_unit_test(test_poison_after_hello_emits),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -214,4 +214,58 @@ static inline double tcc_ja4_share(tcc_run_fn run, void *ctx) {
   return total ? share : -1;
 }
 
+/* Share of tshark's TCP ServerHellos (JA3S string and MD5) that @p run
+ * reproduces; prints every file that misses and every miss. */
+static inline double tcc_ja3s_share(tcc_run_fn run, void *ctx) {
+  if (!n_truth_dirs)
+    return -1;
+  size_t total = 0, good = 0, quic = 0;
+  char *line = NULL;
+  size_t cap = 0;
+  for (size_t d = 0; d < n_truth_dirs; d++) {
+    FILE *f = open_truth(truth_dirs[d], "ja3s.tsv");
+    if (!f)
+      continue;
+    char cappath[4200];
+    capture_of(truth_dirs[d], cappath, sizeof cappath);
+    tps_result res = {0};
+    if (run(ctx, cappath, &res) != 0) {
+      fclose(f);
+      continue;
+    }
+    size_t rows = 0, rows_good = 0;
+    while (getline(&line, &cap, f) > 0) {
+      char *fld[3];
+      if (split_tabs(line, fld, 3) < 3)
+        continue;
+      if (fld[0][0] == '\0') {
+        quic++;
+        continue;
+      }
+      rows++;
+      tps_record *hit = NULL;
+      for (size_t i = 0; i < res.n && !hit; i++)
+        if (res.rec[i].matched != 2 && strcmp(res.rec[i].ja3s, fld[2]) == 0)
+          hit = &res.rec[i];
+      if (hit) {
+        hit->matched = 2;
+        rows_good++;
+      } else {
+        printf("  MISS ja3s %s stream %s %.60s\n", cappath + strlen(corpus), fld[0], fld[1]);
+      }
+    }
+    fclose(f);
+    if (rows_good != rows)
+      printf("ja3s.tsv %-60s %zu/%zu ServerHellos\n", cappath + strlen(corpus), rows_good, rows);
+    total += rows;
+    good += rows_good;
+    tps_free(&res);
+  }
+  free(line);
+  double share = total ? 100.0 * (double)good / (double)total : 100.0;
+  printf("JA3S: %zu/%zu TCP ServerHellos reproduced (%.1f%%); %zu QUIC rows not applicable\n", good,
+         total, share, quic);
+  return total ? share : -1;
+}
+
 #endif /* FLOWSCOPE_TLS_CORPUS_COMPARE_H */
