@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file workers.h
+ * Run-to-completion workers: N threads, each owning its own driver
+ * (extractor, tracker, reassemblers, parsers), with packets sharded by a
+ * symmetric hash so that both directions of a flow, and every fragment of a
+ * datagram, reach the same worker. No flow state is shared and nothing is
+ * locked per packet.
+ *
+ * Two ways to feed them:
+ * - Software sharding (files, or any packet source): the caller's thread
+ *   calls fs_workers_feed(); the packet is copied into the chosen worker's
+ *   bounded single-producer/single-consumer ring (preallocated byte slab).
+ * - Kernel sharding (live capture on Linux): fs_workers_start_live() opens
+ *   one AF_PACKET socket per worker in a PACKET_FANOUT_HASH group, so the
+ *   kernel does the sharding and each worker reads its own socket.
+ *
+ * Events: each worker queues its events (copied; messages cloned with
+ * fs_message_clone) in its own bounded queue. They are delivered to the
+ * caller's sink on the caller's thread, inside fs_workers_feed(),
+ * fs_workers_poll() and fs_workers_finish(), so the sink needs no locking.
+ * Events of one flow come from one worker's queue, in the order that worker
+ * produced them; events of different workers interleave in no fixed order.
+ * A delivered event has packet = NULL and worker = the worker's index.
+ *
+ * Sharding (see docs/performance.md): FS_SHARD_IP_PAIR (default) hashes the
+ * innermost IP address pair (after the encapsulations the extractor
+ * enters), so a flow whose datagrams are sometimes fragmented stays on one
+ * worker. Tunnelled datagrams whose outer IP packet is fragmented follow
+ * their first fragment, whose tunnel and inner headers are decoded (an
+ * in-order capture is assumed: a later fragment seen before the first one
+ * falls back to the outer pair). FS_SHARD_FIVE_TUPLE hashes the five-tuple of unfragmented packets
+ * and the IP pair of fragments: finer balance, but a flow mixing fragmented
+ * and whole datagrams may be split. Non-IP frames hash their MAC pair.
+ */
+#ifndef FLOWSCOPE_WORKERS_H
+#define FLOWSCOPE_WORKERS_H
+
+#include "flowscope/driver.h"
+#include "flowscope/source.h"
+
+FS_BEGIN_DECLS
+
+/** A pool of workers (opaque). Used from one caller thread. */
+typedef struct fs_workers fs_workers;
+
+/** How packets are assigned to workers. */
+typedef enum fs_shard_mode {
+  FS_SHARD_IP_PAIR = 0,    /**< symmetric hash of the innermost IP pair (default) */
+  FS_SHARD_FIVE_TUPLE = 1, /**< symmetric five-tuple; IP pair for fragments */
+  FS_SHARD_MAC_PAIR = 2,   /**< symmetric Ethernet MAC pair (for MAC-pair keys) */
+  FS_SHARD_CUSTOM = 3      /**< fs_workers_config.shard_fn decides */
+} fs_shard_mode;
+
+/**
+ * Custom sharding: return a 64-bit hash; both directions of a flow (and all
+ * its fragments) must give the same value. Called on the feeding thread.
+ */
+typedef uint64_t (*fs_shard_fn)(void *ctx, const fs_packet_view *pkt);
+
+/** Workers configuration. Start from fs_workers_config_default(). */
+typedef struct fs_workers_config {
+  uint32_t struct_size;  /**< sizeof(fs_workers_config) */
+  uint32_t n_workers;    /**< worker threads, 1..64 (default 2) */
+  uint32_t shard;        /**< fs_shard_mode (default FS_SHARD_IP_PAIR) */
+  uint32_t ring_packets; /**< packet descriptors per worker ring, power of two (default 8192) */
+  uint64_t ring_bytes;   /**< packet bytes per worker ring (default 8 MiB; >= 2 x largest packet) */
+  uint32_t event_queue;  /**< events per worker queue, power of two (default 4096) */
+  uint32_t pin_cpus;     /**< 1: pin worker i to online CPU i mod count (default 0) */
+  fs_time_ns tick;       /**< send every worker the packet time this often (default 1 s) */
+  fs_driver_config driver; /**< each worker's driver; driver.sink is the caller's sink */
+  fs_shard_fn shard_fn;    /**< FS_SHARD_CUSTOM: the hash */
+  void *shard_ctx;         /**< passed to shard_fn */
+} fs_workers_config;
+
+/** Counters of one worker (or, for fs_workers_stats_total, the sum). */
+typedef struct fs_worker_stats {
+  uint32_t struct_size;         /**< sizeof(fs_worker_stats) */
+  uint32_t reserved0;           /**< zero */
+  uint64_t packets;             /**< packets given to the worker */
+  uint64_t bytes;               /**< captured bytes given to the worker */
+  uint64_t ring_full_waits;     /**< times the feeder waited for ring space */
+  uint64_t queue_full_waits;    /**< times the worker waited for event queue space */
+  uint64_t events;              /**< events delivered to the sink */
+  uint64_t messages_dropped;    /**< messages that could not be cloned (out of memory) */
+  uint64_t oversize_dropped;    /**< packets larger than half the ring, dropped */
+  uint64_t live_packets;        /**< fanout: packets read from the worker's socket */
+  uint64_t live_kernel_dropped; /**< fanout: the socket's kernel drops */
+} fs_worker_stats;
+
+/** Fills @p cfg with defaults (driver defaults included). */
+FS_API void fs_workers_config_default(fs_workers_config *cfg);
+
+/**
+ * Creates the workers: one driver per worker (created on the caller's
+ * thread, so creation errors are reported here) and its thread. Ring and
+ * queue memory is allocated and touched up front.
+ */
+FS_API int fs_workers_create(fs_workers **out, const fs_workers_config *cfg, char *errbuf);
+
+/**
+ * Index of the worker that @p pkt goes to (0..n_workers-1), by the
+ * configured sharding: a function of the packet bytes, except that the
+ * first fragment of a tunnelled datagram is remembered so that its later
+ * fragments follow it to the worker of the inner flow.
+ */
+FS_API uint32_t fs_workers_shard(fs_workers *w, const fs_packet_view *pkt);
+
+/**
+ * Copies @p pkt to its worker's ring (waiting for space when the ring is
+ * full, delivering queued events meanwhile). Returns 0, FS_E_STATE after
+ * finish or while live capture runs.
+ */
+FS_API int fs_workers_feed(fs_workers *w, const fs_packet_view *pkt);
+
+/** Sends every worker the time @p now (fs_driver_advance); call on live read timeouts. */
+FS_API int fs_workers_advance(fs_workers *w, fs_time_ns now);
+
+/** Delivers the events queued so far to the sink. Returns how many. */
+FS_API uint64_t fs_workers_poll(fs_workers *w);
+
+/**
+ * End of input: every worker finishes its driver (ends all flows), and all
+ * their events are delivered before this returns. Stops live capture first.
+ */
+FS_API int fs_workers_finish(fs_workers *w);
+
+/**
+ * Live capture with kernel sharding (Linux): each worker opens @p iface with
+ * libpcap and joins one AF_PACKET PACKET_FANOUT_HASH group (with the
+ * defragment flag, so fragments are sharded as whole datagrams); the workers
+ * then read and process on their own until fs_workers_finish(). The caller
+ * keeps calling fs_workers_poll() to receive events. FS_E_UNSUPPORTED on
+ * other systems, FS_E_PERM without capture permission.
+ */
+FS_API int fs_workers_start_live(fs_workers *w, const char *iface, const fs_source_config *src,
+                                 char *errbuf);
+
+/** Counters of worker @p i (exact once finished). FS_E_INVAL for a bad index. */
+FS_API int fs_workers_stats(const fs_workers *w, uint32_t i, fs_worker_stats *out);
+
+/**
+ * Driver counters of worker @p i; valid only after fs_workers_finish()
+ * (FS_E_STATE before).
+ */
+FS_API int fs_workers_driver_counters(const fs_workers *w, uint32_t i, fs_driver_counters *out);
+
+/** Number of workers. */
+FS_API uint32_t fs_workers_count(const fs_workers *w);
+
+/** Stops the threads (finishing first if needed) and frees everything; NULL is fine. */
+FS_API void fs_workers_destroy(fs_workers *w);
+
+FS_END_DECLS
+
+#endif /* FLOWSCOPE_WORKERS_H */

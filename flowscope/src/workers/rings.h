@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/* The two bounded single-producer/single-consumer queues of a worker:
+ * packets in (descriptors + a byte slab, feeder -> worker) and events out
+ * (worker -> feeder). Indexes are monotonic 64-bit counters; each side
+ * caches the other's index and re-reads it only when it looks full/empty. */
+#ifndef FSI_WORKERS_RINGS_H
+#define FSI_WORKERS_RINGS_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "flowscope/workers.h"
+
+/* What a descriptor carries. */
+enum fsi_desc_kind {
+  FSI_DESC_PACKET = 0, /* a packet copied into the slab */
+  FSI_DESC_TICK = 1,   /* fs_driver_advance(ts) */
+  FSI_DESC_LIVE = 2,   /* read the worker's own live socket until stopped */
+  FSI_DESC_FINISH = 3  /* fs_driver_finish, then exit */
+};
+
+/* One entry of the packet ring. */
+typedef struct fsi_pkt_desc {
+  uint64_t start; /* slab position of the data (monotonic; modulo slab size) */
+  uint64_t end;   /* slab position after it: released when processed */
+  fs_time_ns ts;
+  uint32_t caplen, wirelen;
+  uint32_t link_type, ifindex;
+  uint32_t kind; /* enum fsi_desc_kind */
+  uint32_t reserved0;
+} fsi_pkt_desc;
+
+/* One queued event with owned copies of what it points to. */
+typedef struct fsi_ev_entry {
+  fs_event ev;
+  fs_flow_key key;
+  fs_flow_stats stats;
+  fs_anomaly anomaly;
+  fs_message *msg; /* fs_message_clone()d; freed after delivery */
+} fsi_ev_entry;
+
+#define FSI_CACHELINE 64
+
+/* A worker: its rings, its driver, its thread. Fields are grouped by the
+ * thread that writes them, each group on its own cache line. */
+typedef struct fsi_worker {
+  /* Written by the feeder. */
+  _Alignas(FSI_CACHELINE) _Atomic uint64_t in_head; /* descriptors published */
+  uint64_t in_head_local;                           /* mirror of in_head */
+  uint64_t bytes_head;                              /* next free slab position */
+  uint64_t seen_in_tail, seen_bytes_tail;           /* cached consumer positions */
+  uint64_t ev_tail_local;                           /* events delivered (mirror of ev_tail) */
+  uint64_t seen_ev_head;
+  uint64_t fed_packets, fed_bytes, ring_full_waits, oversize_dropped, events_delivered;
+
+  /* Written by the worker. */
+  _Alignas(FSI_CACHELINE) _Atomic uint64_t in_tail; /* descriptors processed */
+  _Atomic uint64_t bytes_tail;                      /* slab released up to here */
+  _Atomic int sleeping;                             /* waiting for input */
+  _Atomic int done;                                 /* finished and exiting */
+  uint64_t seen_in_head;
+  uint64_t ev_head_local; /* mirror of ev_head */
+  uint64_t seen_ev_tail;
+  _Atomic uint64_t queue_full_waits, messages_dropped, live_packets, live_kernel_dropped;
+
+  _Alignas(FSI_CACHELINE) _Atomic uint64_t ev_head; /* events published (worker) */
+  _Atomic int ev_waiting;                           /* worker waits for queue space */
+  _Alignas(FSI_CACHELINE) _Atomic uint64_t ev_tail; /* events delivered (feeder) */
+
+  /* Read-only after creation. */
+  _Alignas(FSI_CACHELINE) fsi_pkt_desc *descs;
+  uint64_t desc_mask;
+  uint8_t *slab;
+  uint64_t slab_size;
+  fsi_ev_entry *evq;
+  uint64_t ev_mask;
+  uint32_t index;
+  uint32_t started;
+  struct fs_workers *pool;
+  fs_driver *driver;
+  void *live; /* pcap_t * for fanout capture */
+  pthread_t thread;
+  pthread_mutex_t mu; /* slow path only: sleeping on an empty/full ring */
+  pthread_cond_t cv;
+} fsi_worker;
+
+#endif /* FSI_WORKERS_RINGS_H */

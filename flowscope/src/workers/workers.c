@@ -1,0 +1,575 @@
+/* SPDX-License-Identifier: MIT */
+/* N run-to-completion workers fed through SPSC rings (see workers.h).
+ * The per-packet path is lock-free: the feeder copies the packet into the
+ * chosen worker's slab and publishes a descriptor; the worker feeds its own
+ * driver and queues events. Mutexes and condition variables are used only
+ * to sleep when a ring is empty or full, with a 1 ms timed wait as a safety
+ * net, so a missed wake-up costs at most a millisecond, never a hang. */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "workers/live.h"
+#include "workers/rings.h"
+#include "workers/shard.h"
+
+#define MAX_WORKERS 64
+#define SPIN_ROUNDS 256
+
+struct fs_workers {
+  fs_workers_config cfg;
+  fsi_shard shard;
+  fs_event_sink sink; /* the caller's */
+  uint32_t n;
+  int finished;
+  int live_running;
+  _Atomic int stop_live;
+  _Atomic int feeder_waiting; /* the feeder sleeps: for ring space or for events */
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  fs_time_ns next_tick;
+  uint64_t fed_since_drain;
+  fsi_worker *w[MAX_WORKERS];
+};
+
+static int fail(char *errbuf, int code, const char *what) {
+  if (errbuf)
+    snprintf(errbuf, FS_ERRBUF_SIZE, "workers: %s", what);
+  return code;
+}
+
+void fs_workers_config_default(fs_workers_config *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  cfg->struct_size = sizeof *cfg;
+  cfg->n_workers = 2;
+  cfg->shard = FS_SHARD_IP_PAIR;
+  cfg->ring_packets = 8192;
+  cfg->ring_bytes = 8u << 20;
+  cfg->event_queue = 4096;
+  cfg->tick = FS_NS_PER_SEC;
+  fs_driver_config_default(&cfg->driver);
+}
+
+/* ---- sleeping and waking (slow path) ---- */
+
+static void timed_wait(pthread_mutex_t *mu, pthread_cond_t *cv) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_nsec += 1000000;
+  if (ts.tv_nsec >= 1000000000) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000;
+  }
+  pthread_cond_timedwait(cv, mu, &ts);
+}
+
+static void wake(pthread_mutex_t *mu, pthread_cond_t *cv) {
+  pthread_mutex_lock(mu);
+  pthread_cond_signal(cv);
+  pthread_mutex_unlock(mu);
+}
+
+static void wake_feeder(struct fs_workers *p) {
+  if (atomic_load(&p->feeder_waiting))
+    wake(&p->mu, &p->cv);
+}
+
+/* ---- worker side ---- */
+
+/* Sink installed in each worker's driver: copies the event into the queue. */
+static void worker_on_event(void *self, const fs_event *ev) {
+  fsi_worker *k = self;
+  /* Wait for space: the feeder drains queues while it feeds, waits or finishes. */
+  while (k->ev_head_local - k->seen_ev_tail > k->ev_mask) {
+    k->seen_ev_tail = atomic_load_explicit(&k->ev_tail, memory_order_acquire);
+    if (k->ev_head_local - k->seen_ev_tail <= k->ev_mask)
+      break;
+    atomic_fetch_add_explicit(&k->queue_full_waits, 1, memory_order_relaxed);
+    pthread_mutex_lock(&k->mu);
+    atomic_store(&k->ev_waiting, 1);
+    wake_feeder(k->pool);
+    if (k->ev_head_local - atomic_load(&k->ev_tail) > k->ev_mask)
+      timed_wait(&k->mu, &k->cv);
+    atomic_store(&k->ev_waiting, 0);
+    pthread_mutex_unlock(&k->mu);
+  }
+  fsi_ev_entry *e = &k->evq[k->ev_head_local & k->ev_mask];
+  memset(&e->ev, 0, sizeof e->ev);
+  size_t n = ev->struct_size < sizeof e->ev ? ev->struct_size : sizeof e->ev;
+  memcpy(&e->ev, ev, n);
+  e->ev.struct_size = sizeof e->ev;
+  e->msg = NULL;
+  if (ev->key) {
+    e->key = *ev->key;
+    e->ev.key = &e->key;
+  }
+  if (ev->stats) {
+    memset(&e->stats, 0, sizeof e->stats);
+    size_t sn = ev->stats->struct_size < sizeof e->stats ? ev->stats->struct_size : sizeof e->stats;
+    memcpy(&e->stats, ev->stats, sn);
+    e->ev.stats = &e->stats;
+  }
+  if (ev->anomaly) {
+    memset(&e->anomaly, 0, sizeof e->anomaly);
+    size_t an =
+        ev->anomaly->struct_size < sizeof e->anomaly ? ev->anomaly->struct_size : sizeof e->anomaly;
+    memcpy(&e->anomaly, ev->anomaly, an);
+    e->ev.anomaly = &e->anomaly;
+  }
+  if (ev->message) {
+    e->msg = fs_message_clone(ev->message);
+    if (!e->msg) {
+      atomic_fetch_add_explicit(&k->messages_dropped, 1, memory_order_relaxed);
+      return;
+    }
+    e->ev.message = e->msg;
+  }
+  e->ev.packet = NULL;
+  e->ev.worker = k->index;
+  k->ev_head_local++;
+  atomic_store(&k->ev_head, k->ev_head_local);
+  wake_feeder(k->pool);
+}
+
+static const fs_event_sink_ops k_worker_sink_ops = {sizeof(fs_event_sink_ops), 0, worker_on_event,
+                                                    NULL, NULL};
+
+/* Waits until the ring has a descriptor; returns it. */
+static const fsi_pkt_desc *next_desc(fsi_worker *k, uint64_t tail) {
+  int spins = 0;
+  while (tail == k->seen_in_head) {
+    k->seen_in_head = atomic_load_explicit(&k->in_head, memory_order_acquire);
+    if (tail != k->seen_in_head)
+      break;
+    if (++spins < SPIN_ROUNDS) {
+      sched_yield();
+      continue;
+    }
+    pthread_mutex_lock(&k->mu);
+    atomic_store(&k->sleeping, 1);
+    if (atomic_load(&k->in_head) == tail)
+      timed_wait(&k->mu, &k->cv);
+    atomic_store(&k->sleeping, 0);
+    pthread_mutex_unlock(&k->mu);
+  }
+  return &k->descs[tail & k->desc_mask];
+}
+
+static void *worker_main(void *arg) {
+  fsi_worker *k = arg;
+  uint64_t tail = atomic_load(&k->in_tail);
+  for (;;) {
+    const fsi_pkt_desc *d = next_desc(k, tail);
+    uint32_t kind = d->kind;
+    if (kind == FSI_DESC_PACKET) {
+      fs_packet_view v;
+      memset(&v, 0, sizeof v);
+      v.struct_size = sizeof v;
+      v.link_type = d->link_type;
+      v.data = k->slab + (d->start % k->slab_size);
+      v.caplen = d->caplen;
+      v.wirelen = d->wirelen;
+      v.ts = d->ts;
+      v.ifindex = d->ifindex;
+      fs_driver_feed(k->driver, &v);
+    } else if (kind == FSI_DESC_TICK) {
+      fs_driver_advance(k->driver, d->ts);
+    } else if (kind == FSI_DESC_LIVE) {
+      fsi_live_loop(k, &k->pool->stop_live);
+    } else {
+      fs_driver_finish(k->driver);
+    }
+    uint64_t end = d->end;
+    tail++;
+    atomic_store_explicit(&k->bytes_tail, end, memory_order_release);
+    atomic_store(&k->in_tail, tail);
+    wake_feeder(k->pool);
+    if (kind == FSI_DESC_FINISH)
+      break;
+  }
+  atomic_store(&k->done, 1);
+  wake_feeder(k->pool);
+  return NULL;
+}
+
+/* ---- feeder side ---- */
+
+/* Delivers every queued event of worker @p k to the caller's sink. */
+static uint64_t drain_one(struct fs_workers *p, fsi_worker *k) {
+  uint64_t n = 0;
+  for (;;) {
+    if (k->ev_tail_local == k->seen_ev_head) {
+      k->seen_ev_head = atomic_load_explicit(&k->ev_head, memory_order_acquire);
+      if (k->ev_tail_local == k->seen_ev_head)
+        break;
+    }
+    fsi_ev_entry *e = &k->evq[k->ev_tail_local & k->ev_mask];
+    if (p->sink.ops && p->sink.ops->on_event)
+      p->sink.ops->on_event(p->sink.self, &e->ev);
+    fs_message_free(e->msg);
+    e->msg = NULL;
+    k->ev_tail_local++;
+    n++;
+    atomic_store(&k->ev_tail, k->ev_tail_local);
+    if (atomic_load(&k->ev_waiting))
+      wake(&k->mu, &k->cv);
+  }
+  k->events_delivered += n;
+  return n;
+}
+
+uint64_t fs_workers_poll(fs_workers *p) {
+  uint64_t n = 0;
+  if (!p)
+    return 0;
+  for (uint32_t i = 0; i < p->n; i++)
+    n += drain_one(p, p->w[i]);
+  return n;
+}
+
+static int events_pending(struct fs_workers *p) {
+  for (uint32_t i = 0; i < p->n; i++)
+    if (atomic_load_explicit(&p->w[i]->ev_head, memory_order_acquire) != p->w[i]->ev_tail_local)
+      return 1;
+  return 0;
+}
+
+/* Free descriptors and contiguous slab bytes for a packet of @p len bytes;
+ * sets *pad to the bytes skipped at the slab's end to keep it contiguous. */
+static int has_space(fsi_worker *k, uint32_t len, uint64_t *pad) {
+  uint64_t pos = k->bytes_head % k->slab_size;
+  *pad = (pos + len > k->slab_size) ? k->slab_size - pos : 0;
+  return k->in_head_local - k->seen_in_tail <= k->desc_mask &&
+         k->bytes_head + *pad + len - k->seen_bytes_tail <= k->slab_size;
+}
+
+static void refresh_tails(fsi_worker *k) {
+  k->seen_bytes_tail = atomic_load_explicit(&k->bytes_tail, memory_order_acquire);
+  k->seen_in_tail = atomic_load_explicit(&k->in_tail, memory_order_acquire);
+}
+
+/* Reserves room for one descriptor with @p len data bytes, waiting (and
+ * delivering events) while the ring is full. Returns the slab position. */
+static uint64_t reserve(struct fs_workers *p, fsi_worker *k, uint32_t len) {
+  uint64_t pad;
+  if (!has_space(k, len, &pad)) {
+    refresh_tails(k);
+    while (!has_space(k, len, &pad)) {
+      k->ring_full_waits++;
+      fs_workers_poll(p);
+      refresh_tails(k);
+      if (has_space(k, len, &pad))
+        break;
+      pthread_mutex_lock(&p->mu);
+      atomic_store(&p->feeder_waiting, 1);
+      refresh_tails(k);
+      if (!has_space(k, len, &pad) && !events_pending(p))
+        timed_wait(&p->mu, &p->cv);
+      atomic_store(&p->feeder_waiting, 0);
+      pthread_mutex_unlock(&p->mu);
+      refresh_tails(k);
+    }
+  }
+  k->bytes_head += pad;
+  return k->bytes_head;
+}
+
+static void publish(fsi_worker *k, const fsi_pkt_desc *d) {
+  k->descs[k->in_head_local & k->desc_mask] = *d;
+  k->in_head_local++;
+  atomic_store(&k->in_head, k->in_head_local);
+  if (atomic_load(&k->sleeping))
+    wake(&k->mu, &k->cv);
+}
+
+static void send_control(struct fs_workers *p, fsi_worker *k, uint32_t kind, fs_time_ns ts) {
+  uint64_t at = reserve(p, k, 0);
+  fsi_pkt_desc d;
+  memset(&d, 0, sizeof d);
+  d.start = d.end = at;
+  d.ts = ts;
+  d.kind = kind;
+  publish(k, &d);
+}
+
+uint32_t fs_workers_shard(fs_workers *p, const fs_packet_view *pkt) {
+  if (!p || !pkt || p->n <= 1)
+    return 0;
+  return fsi_shard_index(fsi_shard_hash(&p->shard, pkt), p->n);
+}
+
+int fs_workers_advance(fs_workers *p, fs_time_ns now) {
+  if (!p || p->finished)
+    return FS_E_STATE;
+  if (p->live_running)
+    return 0; /* live workers tick on their own read timeouts */
+  for (uint32_t i = 0; i < p->n; i++)
+    send_control(p, p->w[i], FSI_DESC_TICK, now);
+  return 0;
+}
+
+int fs_workers_feed(fs_workers *p, const fs_packet_view *pkt) {
+  if (!p || !pkt || !pkt->data)
+    return FS_E_INVAL;
+  if (p->finished || p->live_running)
+    return FS_E_STATE;
+  /* Keep every worker's clock close to the packet time, as one driver's
+   * would be: a tick to all before the first packet past each boundary. */
+  if (p->cfg.tick && pkt->ts >= p->next_tick) {
+    if (p->next_tick != 0)
+      fs_workers_advance(p, pkt->ts);
+    p->next_tick = pkt->ts - pkt->ts % p->cfg.tick + p->cfg.tick;
+  }
+  fsi_worker *k = p->w[p->n > 1 ? fs_workers_shard(p, pkt) : 0];
+  uint32_t len = pkt->caplen;
+  if ((uint64_t)len * 2 > k->slab_size) {
+    k->oversize_dropped++;
+    return 0;
+  }
+  uint64_t at = reserve(p, k, len);
+  memcpy(k->slab + (at % k->slab_size), pkt->data, len);
+  k->bytes_head = at + len;
+  fsi_pkt_desc d;
+  d.start = at;
+  d.end = at + len;
+  d.ts = pkt->ts;
+  d.caplen = len;
+  d.wirelen = pkt->wirelen;
+  d.link_type = pkt->link_type;
+  d.ifindex = pkt->ifindex;
+  d.kind = FSI_DESC_PACKET;
+  d.reserved0 = 0;
+  publish(k, &d);
+  k->fed_packets++;
+  k->fed_bytes += len;
+  /* Deliver events now and then so workers never stall on a full queue. */
+  if (++p->fed_since_drain >= 64) {
+    p->fed_since_drain = 0;
+    fs_workers_poll(p);
+  }
+  return 0;
+}
+
+static int all_done(struct fs_workers *p) {
+  for (uint32_t i = 0; i < p->n; i++)
+    if (!atomic_load(&p->w[i]->done))
+      return 0;
+  return 1;
+}
+
+int fs_workers_finish(fs_workers *p) {
+  if (!p)
+    return FS_E_INVAL;
+  if (p->finished)
+    return 0;
+  atomic_store(&p->stop_live, 1);
+  for (uint32_t i = 0; i < p->n; i++)
+    fsi_live_break(p->w[i]);
+  for (uint32_t i = 0; i < p->n; i++)
+    send_control(p, p->w[i], FSI_DESC_FINISH, 0);
+  for (;;) {
+    fs_workers_poll(p);
+    if (all_done(p) && !events_pending(p))
+      break;
+    pthread_mutex_lock(&p->mu);
+    atomic_store(&p->feeder_waiting, 1);
+    if (!all_done(p) && !events_pending(p))
+      timed_wait(&p->mu, &p->cv);
+    atomic_store(&p->feeder_waiting, 0);
+    pthread_mutex_unlock(&p->mu);
+  }
+  for (uint32_t i = 0; i < p->n; i++) {
+    pthread_join(p->w[i]->thread, NULL);
+    p->w[i]->started = 0;
+    fsi_live_close(p->w[i]);
+  }
+  fs_workers_poll(p);
+  p->finished = 1;
+  p->live_running = 0;
+  if (p->sink.ops && p->sink.ops->flush)
+    p->sink.ops->flush(p->sink.self);
+  return 0;
+}
+
+int fs_workers_start_live(fs_workers *p, const char *iface, const fs_source_config *src,
+                          char *errbuf) {
+  if (!p || !iface)
+    return fail(errbuf, FS_E_INVAL, "no interface");
+  if (p->finished || p->live_running)
+    return fail(errbuf, FS_E_STATE, "live capture already started or finished");
+  static _Atomic uint32_t group_counter;
+  uint32_t group =
+      ((uint32_t)getpid() * 2654435761u + atomic_fetch_add(&group_counter, 1)) & 0xffff;
+  for (uint32_t i = 0; i < p->n; i++) {
+    int rc = fsi_live_open(p->w[i], iface, src, group, errbuf);
+    if (rc != 0) {
+      for (uint32_t j = 0; j <= i; j++)
+        fsi_live_close(p->w[j]);
+      return rc;
+    }
+  }
+  atomic_store(&p->stop_live, 0);
+  for (uint32_t i = 0; i < p->n; i++)
+    send_control(p, p->w[i], FSI_DESC_LIVE, 0);
+  p->live_running = 1;
+  return 0;
+}
+
+/* ---- creation and teardown ---- */
+
+static int pow2_ok(uint64_t v) { return v >= 2 && (v & (v - 1)) == 0; }
+
+static void free_worker(fsi_worker *k) {
+  if (!k)
+    return;
+  if (k->evq) {
+    for (uint64_t i = 0; i <= k->ev_mask; i++)
+      fs_message_free(k->evq[i].msg);
+  }
+  fs_driver_destroy(k->driver);
+  fsi_live_close(k);
+  free(k->descs);
+  free(k->slab);
+  free(k->evq);
+  pthread_mutex_destroy(&k->mu);
+  pthread_cond_destroy(&k->cv);
+  free(k);
+}
+
+static void pin(fsi_worker *k) {
+#if defined(__linux__)
+  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  if (ncpu > 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET((int)(k->index % (uint32_t)ncpu), &set);
+    pthread_setaffinity_np(k->thread, sizeof set, &set);
+  }
+#else
+  (void)k;
+#endif
+}
+
+int fs_workers_create(fs_workers **out, const fs_workers_config *cfg, char *errbuf) {
+  if (!out || !cfg)
+    return fail(errbuf, FS_E_INVAL, "no configuration");
+  *out = NULL;
+  fs_workers_config c;
+  fs_workers_config_default(&c);
+  memcpy(&c, cfg, cfg->struct_size < sizeof c ? cfg->struct_size : sizeof c);
+  c.struct_size = sizeof c;
+  if (c.n_workers < 1 || c.n_workers > MAX_WORKERS)
+    return fail(errbuf, FS_E_INVAL, "n_workers must be 1..64");
+  if (!pow2_ok(c.ring_packets) || !pow2_ok(c.event_queue))
+    return fail(errbuf, FS_E_INVAL, "ring_packets and event_queue must be powers of two");
+  if (c.ring_bytes < 65536)
+    return fail(errbuf, FS_E_INVAL, "ring_bytes must be at least 64 KiB");
+  if (c.shard > FS_SHARD_CUSTOM || (c.shard == FS_SHARD_CUSTOM && !c.shard_fn))
+    return fail(errbuf, FS_E_INVAL, "bad shard mode (custom needs shard_fn)");
+  struct fs_workers *p = calloc(1, sizeof *p);
+  if (!p)
+    return fail(errbuf, FS_E_NOMEM, "out of memory");
+  p->cfg = c;
+  p->n = c.n_workers;
+  p->sink = c.driver.sink;
+  pthread_mutex_init(&p->mu, NULL);
+  pthread_cond_init(&p->cv, NULL);
+  int rc = fsi_shard_init(&p->shard, &c);
+  if (rc != 0)
+    rc = fail(errbuf, rc, "out of memory");
+  for (uint32_t i = 0; i < p->n && rc == 0; i++) {
+    fsi_worker *k = NULL;
+    if (posix_memalign((void **)&k, FSI_CACHELINE, sizeof *k) != 0) {
+      rc = fail(errbuf, FS_E_NOMEM, "out of memory");
+      break;
+    }
+    memset(k, 0, sizeof *k);
+    pthread_mutex_init(&k->mu, NULL);
+    pthread_cond_init(&k->cv, NULL);
+    p->w[i] = k;
+    k->index = i;
+    k->pool = p;
+    k->desc_mask = c.ring_packets - 1;
+    k->ev_mask = c.event_queue - 1;
+    k->slab_size = c.ring_bytes;
+    k->descs = calloc(c.ring_packets, sizeof *k->descs);
+    k->slab = malloc(c.ring_bytes);
+    k->evq = calloc(c.event_queue, sizeof *k->evq);
+    if (!k->descs || !k->slab || !k->evq) {
+      rc = fail(errbuf, FS_E_NOMEM, "out of memory for rings");
+      break;
+    }
+    memset(k->slab, 0, c.ring_bytes); /* first touch now, not on the packet path */
+    fs_driver_config dc = c.driver;
+    dc.sink.ops = &k_worker_sink_ops;
+    dc.sink.self = k;
+    rc = fs_driver_create(&k->driver, &dc, errbuf);
+  }
+  for (uint32_t i = 0; i < p->n && rc == 0; i++) {
+    if (pthread_create(&p->w[i]->thread, NULL, worker_main, p->w[i]) != 0) {
+      rc = fail(errbuf, FS_E_NOMEM, "cannot start a worker thread");
+      break;
+    }
+    p->w[i]->started = 1;
+    if (c.pin_cpus)
+      pin(p->w[i]);
+  }
+  if (rc != 0) {
+    fs_workers_destroy(p);
+    return rc;
+  }
+  *out = p;
+  return 0;
+}
+
+void fs_workers_destroy(fs_workers *p) {
+  if (!p)
+    return;
+  int any = 0;
+  for (uint32_t i = 0; i < p->n; i++)
+    any |= p->w[i] && p->w[i]->started;
+  if (any && !p->finished) {
+    /* Threads are running: finish them, but deliver nothing more. */
+    p->sink.ops = NULL;
+    fs_workers_finish(p);
+  }
+  for (uint32_t i = 0; i < p->n; i++)
+    free_worker(p->w[i]);
+  fsi_shard_free(&p->shard);
+  pthread_mutex_destroy(&p->mu);
+  pthread_cond_destroy(&p->cv);
+  free(p);
+}
+
+uint32_t fs_workers_count(const fs_workers *p) { return p ? p->n : 0; }
+
+int fs_workers_stats(const fs_workers *p, uint32_t i, fs_worker_stats *out) {
+  if (!p || !out || i >= p->n)
+    return FS_E_INVAL;
+  const fsi_worker *k = p->w[i];
+  memset(out, 0, sizeof *out);
+  out->struct_size = sizeof *out;
+  out->packets = k->fed_packets;
+  out->bytes = k->fed_bytes;
+  out->ring_full_waits = k->ring_full_waits;
+  out->queue_full_waits = atomic_load_explicit(&k->queue_full_waits, memory_order_relaxed);
+  out->events = k->events_delivered;
+  out->messages_dropped = atomic_load_explicit(&k->messages_dropped, memory_order_relaxed);
+  out->oversize_dropped = k->oversize_dropped;
+  out->live_packets = atomic_load_explicit(&k->live_packets, memory_order_relaxed);
+  out->live_kernel_dropped = atomic_load_explicit(&k->live_kernel_dropped, memory_order_relaxed);
+  return 0;
+}
+
+int fs_workers_driver_counters(const fs_workers *p, uint32_t i, fs_driver_counters *out) {
+  if (!p || !out || i >= p->n)
+    return FS_E_INVAL;
+  if (!p->finished)
+    return FS_E_STATE;
+  fs_driver_counters_get(p->w[i]->driver, out);
+  return 0;
+}

@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: MIT */
+/* 1, 2 and 3 workers give exactly the same records (flow events and
+ * application messages), in the same order within each flow, as one
+ * driver on the caller's thread: on generated captures (with IPv4
+ * fragments, IPv6, TCP and UDP), on every capture in tests/data, and on
+ * every capture of the corpus when it is present. Also under tiny rings
+ * and queues, where the feeder and workers wait on each other constantly. */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "flowscope/workers.h"
+#include "fs_gen.h"
+#include "workers_records.h"
+
+/* A capture held in memory, so every run reads identical packets. */
+typedef struct capture {
+  fs_packet_view *pkts;
+  uint8_t **data;
+  size_t n, cap;
+} capture;
+
+static void cap_add(capture *c, const fs_packet_view *p) {
+  if (c->n == c->cap) {
+    c->cap = c->cap ? c->cap * 2 : 1024;
+    c->pkts = realloc(c->pkts, c->cap * sizeof *c->pkts);
+    c->data = realloc(c->data, c->cap * sizeof *c->data);
+    assert_true(c->pkts && c->data);
+  }
+  c->data[c->n] = malloc(p->caplen ? p->caplen : 1);
+  assert_non_null(c->data[c->n]);
+  memcpy(c->data[c->n], p->data, p->caplen);
+  c->pkts[c->n] = *p;
+  c->pkts[c->n].data = c->data[c->n];
+  c->n++;
+}
+
+static void cap_free(capture *c) {
+  for (size_t i = 0; i < c->n; i++)
+    free(c->data[i]);
+  free(c->data);
+  free(c->pkts);
+  memset(c, 0, sizeof *c);
+}
+
+/* Returns 0 when the file could not be opened as a capture. */
+static int cap_load(capture *c, const char *path) {
+  fs_source *src = NULL;
+  char err[FS_ERRBUF_SIZE];
+  fs_source_config sc;
+  fs_source_config_default(&sc);
+  if (fs_source_open_file(&src, path, &sc, err) != 0)
+    return 0;
+  fs_packet_view p;
+  while (fs_source_next(src, &p) == 1)
+    cap_add(c, &p);
+  fs_source_close(src);
+  return 1;
+}
+
+static void cap_generate(capture *c, const fs_gen_config *cfg) {
+  fs_gen *g = NULL;
+  assert_int_equal(fs_gen_create(&g, cfg), 0);
+  fs_packet_view p;
+  while (fs_gen_next(g, &p) == 1)
+    cap_add(c, &p);
+  fs_gen_destroy(g);
+}
+
+static fs_registry *g_registry; /* plugins of the build, if any load */
+
+static void driver_config(fs_driver_config *dc, rec_set *out) {
+  fs_driver_config_default(dc);
+  dc->tracker.max_flows = 1u << 15; /* no eviction: per-worker tables would differ */
+  if (g_registry) {
+    dc->mode = FS_DRIVE_SESSIONS;
+    dc->registry = g_registry;
+  }
+  dc->sink.ops = &rec_sink_ops;
+  dc->sink.self = out;
+}
+
+/* One driver on this thread, ticked like the workers are (each second of
+ * packet time), which is what a single-threaded host does. */
+static void run_direct(const capture *c, rec_set *out) {
+  fs_driver_config dc;
+  driver_config(&dc, out);
+  fs_driver *d = NULL;
+  char err[FS_ERRBUF_SIZE];
+  assert_int_equal(fs_driver_create(&d, &dc, err), 0);
+  fs_time_ns next_tick = 0;
+  for (size_t i = 0; i < c->n; i++) {
+    fs_time_ns ts = c->pkts[i].ts;
+    if (ts >= next_tick) {
+      if (next_tick != 0)
+        fs_driver_advance(d, ts);
+      next_tick = ts - ts % FS_NS_PER_SEC + FS_NS_PER_SEC;
+    }
+    fs_driver_feed(d, &c->pkts[i]);
+  }
+  fs_driver_finish(d);
+  fs_driver_destroy(d);
+}
+
+static void run_workers(const capture *c, uint32_t n, int tiny_rings, rec_set *out) {
+  fs_workers_config wc;
+  fs_workers_config_default(&wc);
+  wc.n_workers = n;
+  if (tiny_rings) {
+    wc.ring_packets = 2;
+    wc.ring_bytes = 1u << 17;
+    wc.event_queue = 2;
+  } else {
+    wc.ring_bytes = 1u << 20;
+  }
+  driver_config(&wc.driver, out);
+  fs_workers *w = NULL;
+  char err[FS_ERRBUF_SIZE] = "";
+  int rc = fs_workers_create(&w, &wc, err);
+  if (rc != 0)
+    fail_msg("fs_workers_create: %s", err);
+  for (size_t i = 0; i < c->n; i++)
+    assert_int_equal(fs_workers_feed(w, &c->pkts[i]), 0);
+  assert_int_equal(fs_workers_finish(w), 0);
+  assert_int_equal(fs_workers_feed(w, &c->pkts[0]), FS_E_STATE);
+  uint64_t fed = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    fs_worker_stats st;
+    assert_int_equal(fs_workers_stats(w, i, &st), 0);
+    fed += st.packets;
+    assert_int_equal(st.messages_dropped, 0);
+    fs_driver_counters dcn;
+    assert_int_equal(fs_workers_driver_counters(w, i, &dcn), 0);
+    assert_int_equal(dcn.packets, st.packets);
+  }
+  assert_int_equal(fed, c->n);
+  fs_workers_destroy(w);
+}
+
+static void expect_same(const rec_set *a, const rec_set *b, const char *what, uint32_t n) {
+  long d = rec_diff(a, b);
+  if (d >= 0) {
+    const rec_line *x = (size_t)d < a->n ? &a->v[d] : NULL;
+    const rec_line *y = (size_t)d < b->n ? &b->v[d] : NULL;
+    fail_msg("%s: %u workers differ from one driver at record %ld of %zu/%zu:\n  one: %s %s\n  "
+             "%u:   %s %s",
+             what, n, d, a->n, b->n, x ? x->key : "-", x ? x->text : "(none)", n, y ? y->key : "-",
+             y ? y->text : "(none)");
+  }
+}
+
+/* Compares one driver against 1..max_workers workers on @p c. Returns records. */
+static size_t compare_all(const capture *c, const char *what, int tiny_rings,
+                          uint32_t max_workers) {
+  rec_set base = {0};
+  run_direct(c, &base);
+  rec_sort(&base);
+  for (uint32_t n = 1; n <= max_workers; n++) {
+    rec_set got = {0};
+    run_workers(c, n, tiny_rings, &got);
+    rec_sort(&got);
+    expect_same(&base, &got, what, n);
+    rec_free(&got);
+  }
+  size_t records = base.n;
+  rec_free(&base);
+  return records;
+}
+
+static void test_generated(void **state) {
+  (void)state;
+  fs_gen_config cfg;
+  fs_gen_preset(&cfg, "tiny"); /* 30% of plain-UDP flows fragment */
+  capture c = {0};
+  cap_generate(&c, &cfg);
+  assert_true(compare_all(&c, "tiny", 0, 3) > 100);
+  cap_free(&c);
+
+  fs_gen_preset(&cfg, "small");
+  cfg.packets = 30000;
+  cfg.flows = 900;
+  cfg.seed = 7;
+  cfg.frag_percent = 20;
+  cfg.ipv6_percent = 25;
+  cfg.weights[FS_GEN_UDP] = 20;
+  cap_generate(&c, &cfg);
+  assert_true(compare_all(&c, "generated 30k", 0, 3) > 1000);
+  cap_free(&c);
+}
+
+static void test_tiny_rings(void **state) {
+  (void)state;
+  fs_gen_config cfg;
+  fs_gen_preset(&cfg, "tiny");
+  cfg.seed = 3;
+  capture c = {0};
+  cap_generate(&c, &cfg);
+  assert_true(compare_all(&c, "tiny rings", 1, 3) > 100);
+  cap_free(&c);
+}
+
+static int is_capture_name(const char *n) {
+  size_t l = strlen(n);
+  return (l > 5 && strcmp(n + l - 5, ".pcap") == 0) ||
+         (l > 7 && strcmp(n + l - 7, ".pcapng") == 0) || (l > 4 && strcmp(n + l - 4, ".cap") == 0);
+}
+
+/* Every capture under @p dir (recursively, skipping *.truth folders). */
+static void walk(const char *dir, size_t *files, size_t *records) {
+  DIR *d = opendir(dir);
+  if (!d)
+    return;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.')
+      continue;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    struct stat st;
+    if (stat(path, &st) != 0)
+      continue;
+    size_t l = strlen(e->d_name);
+    if (S_ISDIR(st.st_mode)) {
+      if (!(l > 6 && strcmp(e->d_name + l - 6, ".truth") == 0))
+        walk(path, files, records);
+      continue;
+    }
+    if (!is_capture_name(e->d_name))
+      continue;
+    capture c = {0};
+    if (cap_load(&c, path) && c.n > 0) {
+      *records += compare_all(&c, path, 0, 2);
+      (*files)++;
+    }
+    cap_free(&c);
+  }
+  closedir(d);
+}
+
+static void test_data_captures(void **state) {
+  (void)state;
+  size_t files = 0, records = 0;
+  walk(FS_TEST_DATA, &files, &records);
+  print_message("tests/data: %zu captures, %zu records each run\n", files, records);
+  assert_true(files >= 1);
+}
+
+static void test_corpus_captures(void **state) {
+  (void)state;
+  const char *corpus = getenv("FLOWSCOPE_CORPUS");
+  if (!corpus || !corpus[0])
+    corpus = FS_CORPUS;
+  struct stat st;
+  if (!corpus[0] || stat(corpus, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    print_message("corpus not configured (FLOWSCOPE_CORPUS): skipped\n");
+    skip();
+  }
+  size_t files = 0, records = 0;
+  walk(corpus, &files, &records);
+  print_message("corpus: %zu captures, %zu records each run\n", files, records);
+  assert_true(files > 0);
+}
+
+static int setup(void **state) {
+  (void)state;
+  /* Sessions mode when the build's plugins load; flows mode otherwise. */
+  fs_registry *reg = NULL;
+  if (fs_registry_create(&reg, 0) == 0 && fs_registry_add_dir(reg, FS_PLUGIN_BUILD_DIR) == 0 &&
+      fs_registry_load_all(reg) >= 0 && fs_registry_count(reg) > 0) {
+    g_registry = reg;
+    print_message("sessions mode with %u plugins\n", fs_registry_count(reg));
+  } else {
+    fs_registry_destroy(reg);
+    print_message("no plugins in %s: flows mode\n", FS_PLUGIN_BUILD_DIR);
+  }
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  fs_registry_destroy(g_registry);
+  g_registry = NULL;
+  return 0;
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_generated),
+      cmocka_unit_test(test_tiny_rings),
+      cmocka_unit_test(test_data_captures),
+      cmocka_unit_test(test_corpus_captures),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
