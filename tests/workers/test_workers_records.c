@@ -78,7 +78,7 @@ static fs_registry *g_registry; /* plugins of the build, if any load */
 
 static void driver_config(fs_driver_config *dc, rec_set *out) {
   fs_driver_config_default(dc);
-  dc->tracker.max_flows = 1u << 15; /* no eviction: per-worker tables would differ */
+  dc->tracker.max_flows = 1u << 13; /* no eviction: per-worker tables would differ */
   if (g_registry) {
     dc->mode = FS_DRIVE_SESSIONS;
     dc->registry = g_registry;

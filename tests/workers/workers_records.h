@@ -25,6 +25,7 @@ typedef struct rec_set {
   size_t n, cap;
   uint64_t seq;
   uint32_t workers_seen; /* bit per ev->worker */
+  int no_times;          /* leave times out (live capture vs the sent frames) */
 } rec_set;
 
 static inline void rec_appendf(char *buf, size_t cap, size_t *len, const char *fmt, ...)
@@ -56,8 +57,10 @@ static inline void rec_on_event(void *self, const fs_event *ev) {
               ev->orientation);
   if (ev->stats && ev->type == FS_EV_FLOW_ENDED) {
     const fs_flow_stats *st = ev->stats;
-    rec_appendf(buf, sizeof buf, &len, " first=%llu last=%llu hist=%s conn=%s svc=%s flip=%u l4=%u",
-                (unsigned long long)st->first_seen, (unsigned long long)st->last_seen, st->history,
+    if (!s->no_times)
+      rec_appendf(buf, sizeof buf, &len, " first=%llu last=%llu",
+                  (unsigned long long)st->first_seen, (unsigned long long)st->last_seen);
+    rec_appendf(buf, sizeof buf, &len, " hist=%s conn=%s svc=%s flip=%u l4=%u", st->history,
                 st->conn_state, st->service, st->flipped, st->l4proto);
     for (int i = 0; i < 2; i++)
       rec_appendf(buf, sizeof buf, &len, " [%llu %llu %llu %llu]",
@@ -70,8 +73,9 @@ static inline void rec_on_event(void *self, const fs_event *ev) {
                 ev->anomaly->side, (unsigned long long)ev->anomaly->count);
   if (ev->message) {
     const fs_message *m = ev->message;
-    rec_appendf(buf, sizeof buf, &len, " msg=%s/%s ts=%llu", m->protocol, m->msg_type,
-                (unsigned long long)m->ts);
+    rec_appendf(buf, sizeof buf, &len, " msg=%s/%s", m->protocol, m->msg_type);
+    if (!s->no_times)
+      rec_appendf(buf, sizeof buf, &len, " ts=%llu", (unsigned long long)m->ts);
     for (uint32_t i = 0; i < m->n_fields; i++) {
       const fs_field *f = &m->fields[i];
       rec_appendf(buf, sizeof buf, &len, " %s:%u=", f->name, f->kind);
@@ -80,6 +84,11 @@ static inline void rec_on_event(void *self, const fs_event *ev) {
       case FS_FIELD_BYTES:
         for (uint64_t j = 0; j < f->v.str.len; j++)
           rec_appendf(buf, sizeof buf, &len, "%02x", (unsigned char)f->v.str.ptr[j]);
+        break;
+      case FS_FIELD_TIME:
+      case FS_FIELD_DURATION:
+        if (!s->no_times)
+          rec_appendf(buf, sizeof buf, &len, "%llu", (unsigned long long)f->v.u64);
         break;
       case FS_FIELD_I64: rec_appendf(buf, sizeof buf, &len, "%lld", (long long)f->v.i64); break;
       case FS_FIELD_F64: rec_appendf(buf, sizeof buf, &len, "%.9g", f->v.f64); break;
@@ -122,7 +131,10 @@ static inline int rec_cmp(const void *a, const void *b) {
 }
 
 /* Groups lines by flow key, keeping arrival order within a key. */
-static inline void rec_sort(rec_set *s) { qsort(s->v, s->n, sizeof *s->v, rec_cmp); }
+static inline void rec_sort(rec_set *s) {
+  if (s->n > 1)
+    qsort(s->v, s->n, sizeof *s->v, rec_cmp);
+}
 
 /* Index of the first line where the two sorted sets differ, or -1. */
 static inline long rec_diff(const rec_set *a, const rec_set *b) {
