@@ -21,7 +21,10 @@
  * fs_workers_poll() and fs_workers_finish(), so the sink needs no locking.
  * Events of one flow come from one worker's queue, in the order that worker
  * produced them; events of different workers interleave in no fixed order.
- * A delivered event has packet = NULL and worker = the worker's index.
+ * A delivered event has worker = the worker's index; its packet (when the
+ * event had one) holds only the first 512 captured bytes (caplen says so;
+ * wirelen is unchanged); a message event without stats gets the flow's
+ * stats at the time of the message, as the host cannot look the flow up.
  *
  * Sharding (see docs/performance.md): FS_SHARD_IP_PAIR (default) hashes the
  * innermost IP address pair (after the encapsulations the extractor

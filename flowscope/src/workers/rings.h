@@ -31,6 +31,10 @@ typedef struct fsi_pkt_desc {
   uint32_t reserved0;
 } fsi_pkt_desc;
 
+/* Bytes of the packet kept with a FLOW_STARTED/PACKET event: enough for
+ * every outer header (VLAN, MPLS, tunnels) a host may want to note. */
+#define FSI_EV_PKT_HEAD 512
+
 /* One queued event with owned copies of what it points to. */
 typedef struct fsi_ev_entry {
   fs_event ev;
@@ -38,6 +42,8 @@ typedef struct fsi_ev_entry {
   fs_flow_stats stats;
   fs_anomaly anomaly;
   fs_message *msg; /* fs_message_clone()d; freed after delivery */
+  fs_packet_view pkt;
+  uint8_t pkt_head[FSI_EV_PKT_HEAD];
 } fsi_ev_entry;
 
 #define FSI_CACHELINE 64

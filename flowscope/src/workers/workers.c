@@ -120,6 +120,24 @@ static void worker_on_event(void *self, const fs_event *ev) {
     memcpy(&e->anomaly, ev->anomaly, an);
     e->ev.anomaly = &e->anomaly;
   }
+  if (!ev->stats && ev->key && ev->type == FS_EV_MESSAGE) {
+    /* The host cannot look the flow up later (its tracker belongs to this
+     * thread): attach the flow's current stats now. */
+    memset(&e->stats, 0, sizeof e->stats);
+    e->stats.struct_size = sizeof e->stats;
+    if (fs_tracker_lookup(fs_driver_tracker(k->driver), ev->key, &e->stats) == 0)
+      e->ev.stats = &e->stats;
+  }
+  if (ev->packet && ev->packet->data) {
+    e->pkt = *ev->packet;
+    e->pkt.struct_size = sizeof e->pkt;
+    e->pkt.caplen = ev->packet->caplen < FSI_EV_PKT_HEAD ? ev->packet->caplen : FSI_EV_PKT_HEAD;
+    memcpy(e->pkt_head, ev->packet->data, e->pkt.caplen);
+    e->pkt.data = e->pkt_head;
+    e->ev.packet = &e->pkt;
+  } else {
+    e->ev.packet = NULL;
+  }
   if (ev->message) {
     e->msg = fs_message_clone(ev->message);
     if (!e->msg) {
@@ -128,7 +146,6 @@ static void worker_on_event(void *self, const fs_event *ev) {
     }
     e->ev.message = e->msg;
   }
-  e->ev.packet = NULL;
   e->ev.worker = k->index;
   k->ev_head_local++;
   atomic_store(&k->ev_head, k->ev_head_local);
@@ -503,7 +520,9 @@ int fs_workers_create(fs_workers **out, const fs_workers_config *cfg, char *errb
       rc = fail(errbuf, FS_E_NOMEM, "out of memory for rings");
       break;
     }
-    memset(k->slab, 0, c.ring_bytes); /* first touch now, not on the packet path */
+    /* First touch now, not on the packet path. */
+    memset(k->slab, 0, c.ring_bytes);
+    memset(k->evq, 0, (size_t)c.event_queue * sizeof *k->evq);
     fs_driver_config dc = c.driver;
     dc.sink.ops = &k_worker_sink_ops;
     dc.sink.self = k;
