@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -144,6 +145,36 @@ static void run_workers(const capture *c, uint32_t n, int tiny_rings, rec_set *o
   fs_workers_destroy(w);
 }
 
+/* Self-sharding file mode: every worker reads @p path on its own. */
+static void run_workers_file(const char *path, uint32_t n, rec_set *out, uint64_t expect_packets) {
+  fs_workers_config wc;
+  fs_workers_config_default(&wc);
+  wc.n_workers = n;
+  wc.ring_bytes = 1u << 16;
+  wc.ring_packets = 16;
+  driver_config(&wc.driver, out);
+  fs_workers *w = NULL;
+  char err[FS_ERRBUF_SIZE] = "";
+  if (fs_workers_create(&w, &wc, err) != 0)
+    fail_msg("fs_workers_create: %s", err);
+  if (fs_workers_start_file(w, path, NULL, err) != 0)
+    fail_msg("fs_workers_start_file: %s", err);
+  fs_packet_view dummy;
+  memset(&dummy, 0, sizeof dummy);
+  dummy.data = (const uint8_t *)"";
+  assert_int_equal(fs_workers_feed(w, &dummy), FS_E_STATE); /* the workers read, not the caller */
+  fs_workers_poll(w);
+  assert_int_equal(fs_workers_finish(w), 0);
+  uint64_t got = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    fs_worker_stats st;
+    fs_workers_stats(w, i, &st);
+    got += st.packets;
+  }
+  assert_int_equal(got, expect_packets); /* every packet in exactly one shard */
+  fs_workers_destroy(w);
+}
+
 static void expect_same(const rec_set *a, const rec_set *b, const char *what, uint32_t n) {
   long d = rec_diff(a, b);
   if (d >= 0) {
@@ -156,12 +187,21 @@ static void expect_same(const rec_set *a, const rec_set *b, const char *what, ui
   }
 }
 
-/* Compares one driver against 1..max_workers workers on @p c. Returns records. */
-static size_t compare_all(const capture *c, const char *what, int tiny_rings,
-                          uint32_t max_workers) {
+/* Compares one driver against 1..max_workers workers on @p c, and, when
+ * @p path is the file @p c came from, against 2 self-sharding readers.
+ * Returns the number of records. */
+static size_t compare_all(const capture *c, const char *what, int tiny_rings, uint32_t max_workers,
+                          const char *path) {
   rec_set base = {0};
   run_direct(c, &base);
   rec_sort(&base);
+  if (path) {
+    rec_set got = {0};
+    run_workers_file(path, 2, &got, c->n);
+    rec_sort(&got);
+    expect_same(&base, &got, what, 2);
+    rec_free(&got);
+  }
   for (uint32_t n = 1; n <= max_workers; n++) {
     rec_set got = {0};
     run_workers(c, n, tiny_rings, &got);
@@ -180,7 +220,7 @@ static void test_generated(void **state) {
   fs_gen_preset(&cfg, "tiny"); /* 30% of plain-UDP flows fragment */
   capture c = {0};
   cap_generate(&c, &cfg);
-  assert_true(compare_all(&c, "tiny", 0, 3) > 100);
+  assert_true(compare_all(&c, "tiny", 0, 3, NULL) > 100);
   cap_free(&c);
 
   fs_gen_preset(&cfg, "small");
@@ -191,7 +231,14 @@ static void test_generated(void **state) {
   cfg.ipv6_percent = 25;
   cfg.weights[FS_GEN_UDP] = 20;
   cap_generate(&c, &cfg);
-  assert_true(compare_all(&c, "generated 30k", 0, 3) > 1000);
+  char path[] = "/tmp/fs-workers-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  close(fd);
+  char err[FS_ERRBUF_SIZE];
+  assert_int_equal(fs_gen_write_file(&cfg, path, NULL, err), 0);
+  assert_true(compare_all(&c, "generated 30k", 0, 3, path) > 1000);
+  unlink(path);
   cap_free(&c);
 }
 
@@ -202,7 +249,7 @@ static void test_tiny_rings(void **state) {
   cfg.seed = 3;
   capture c = {0};
   cap_generate(&c, &cfg);
-  assert_true(compare_all(&c, "tiny rings", 1, 3) > 100);
+  assert_true(compare_all(&c, "tiny rings", 1, 3, NULL) > 100);
   cap_free(&c);
 }
 
@@ -236,7 +283,7 @@ static void walk(const char *dir, size_t *files, size_t *records) {
       continue;
     capture c = {0};
     if (cap_load(&c, path) && c.n > 0) {
-      *records += compare_all(&c, path, 0, 2);
+      *records += compare_all(&c, path, 0, 2, path);
       (*files)++;
     }
     cap_free(&c);

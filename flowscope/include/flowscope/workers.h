@@ -7,10 +7,12 @@
  * datagram, reach the same worker. No flow state is shared and nothing is
  * locked per packet.
  *
- * Two ways to feed them:
+ * Three ways to feed them:
  * - Software sharding (files, or any packet source): the caller's thread
  *   calls fs_workers_feed(); the packet is copied into the chosen worker's
  *   bounded single-producer/single-consumer ring (preallocated byte slab).
+ * - Self-sharding (files): fs_workers_start_file(); every worker reads the
+ *   file itself and keeps its own shard.
  * - Kernel sharding (live capture on Linux): fs_workers_start_live() opens
  *   one AF_PACKET socket per worker in a PACKET_FANOUT_HASH group, so the
  *   kernel does the sharding and each worker reads its own socket.
@@ -137,6 +139,18 @@ FS_API int fs_workers_finish(fs_workers *w);
  * other systems, FS_E_PERM without capture permission.
  */
 FS_API int fs_workers_start_live(fs_workers *w, const char *iface, const fs_source_config *src,
+                                 char *errbuf);
+
+/**
+ * Offline alternative to fs_workers_feed() (self-sharding): every worker
+ * opens @p path itself, reads every packet and processes only those of its
+ * own shard, so no packet is copied between threads; the caller keeps
+ * calling fs_workers_poll() and then fs_workers_finish(), which waits for
+ * every worker to reach the end of the file. Reading and decoding for the
+ * shard hash are repeated by every worker: the trade-off against one
+ * reader thread is measured in docs/performance.md. Not for standard input.
+ */
+FS_API int fs_workers_start_file(fs_workers *w, const char *path, const fs_source_config *src,
                                  char *errbuf);
 
 /** Counters of worker @p i (exact once finished). FS_E_INVAL for a bad index. */

@@ -17,7 +17,8 @@ enum fsi_desc_kind {
   FSI_DESC_PACKET = 0, /* a packet copied into the slab */
   FSI_DESC_TICK = 1,   /* fs_driver_advance(ts) */
   FSI_DESC_LIVE = 2,   /* read the worker's own live socket until stopped */
-  FSI_DESC_FINISH = 3  /* fs_driver_finish, then exit */
+  FSI_DESC_FINISH = 3, /* fs_driver_finish, then exit */
+  FSI_DESC_FILE = 4    /* read the whole file, keep this worker's shard */
 };
 
 /* One entry of the packet ring. */
@@ -69,6 +70,7 @@ typedef struct fsi_worker {
   uint64_t ev_head_local; /* mirror of ev_head */
   uint64_t seen_ev_tail;
   _Atomic uint64_t queue_full_waits, messages_dropped, live_packets, live_kernel_dropped;
+  _Atomic uint64_t file_packets, file_bytes; /* file mode: packets of this worker's shard */
 
   _Alignas(FSI_CACHELINE) _Atomic uint64_t ev_head; /* events published (worker) */
   _Atomic int ev_waiting;                           /* worker waits for queue space */
@@ -85,7 +87,10 @@ typedef struct fsi_worker {
   uint32_t started;
   struct fs_workers *pool;
   fs_driver *driver;
-  void *live; /* pcap_t * for fanout capture */
+  void *live;             /* pcap_t * for fanout capture */
+  struct fs_source *file; /* own reader of the capture (self-sharding file mode) */
+  void *shard;            /* fsi_shard * of the file mode (each reader has its own) */
+  int file_rc;            /* last fs_source_next result in file mode */
   pthread_t thread;
   pthread_mutex_t mu; /* slow path only: sleeping on an empty/full ring */
   pthread_cond_t cv;

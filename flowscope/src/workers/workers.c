@@ -27,6 +27,7 @@ struct fs_workers {
   uint32_t n;
   int finished;
   int live_running;
+  int file_running; /* self-sharding file mode started */
   _Atomic int stop_live;
   _Atomic int feeder_waiting; /* the feeder sleeps: for ring space or for events */
   pthread_mutex_t mu;
@@ -40,6 +41,18 @@ static int fail(char *errbuf, int code, const char *what) {
   if (errbuf)
     snprintf(errbuf, FS_ERRBUF_SIZE, "workers: %s", what);
   return code;
+}
+
+static void close_file(fsi_worker *k) {
+  if (k->file) {
+    fs_source_close(k->file);
+    k->file = NULL;
+  }
+  if (k->shard) {
+    fsi_shard_free(k->shard);
+    free(k->shard);
+    k->shard = NULL;
+  }
 }
 
 void fs_workers_config_default(fs_workers_config *cfg) {
@@ -176,6 +189,29 @@ static const fsi_pkt_desc *next_desc(fsi_worker *k, uint64_t tail) {
   return &k->descs[tail & k->desc_mask];
 }
 
+/* Self-sharding file mode: this worker reads every packet of the file and
+ * processes those whose shard is its own; time advances exactly as the
+ * dispatcher would advance it (a tick at each boundary of packet time). */
+static void file_loop(fsi_worker *k) {
+  struct fs_workers *p = k->pool;
+  fs_packet_view v;
+  fs_time_ns next_tick = 0;
+  int rc;
+  while ((rc = fs_source_next(k->file, &v)) == 1) {
+    if (p->cfg.tick && v.ts >= next_tick) {
+      if (next_tick != 0)
+        fs_driver_advance(k->driver, v.ts);
+      next_tick = v.ts - v.ts % p->cfg.tick + p->cfg.tick;
+    }
+    if (p->n > 1 && fsi_shard_index(fsi_shard_hash(k->shard, &v), p->n) != k->index)
+      continue;
+    atomic_fetch_add_explicit(&k->file_packets, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&k->file_bytes, v.caplen, memory_order_relaxed);
+    fs_driver_feed(k->driver, &v);
+  }
+  k->file_rc = rc;
+}
+
 static void *worker_main(void *arg) {
   fsi_worker *k = arg;
   uint64_t tail = atomic_load(&k->in_tail);
@@ -197,6 +233,8 @@ static void *worker_main(void *arg) {
       fs_driver_advance(k->driver, d->ts);
     } else if (kind == FSI_DESC_LIVE) {
       fsi_live_loop(k, &k->pool->stop_live);
+    } else if (kind == FSI_DESC_FILE) {
+      file_loop(k);
     } else {
       fs_driver_finish(k->driver);
     }
@@ -322,8 +360,8 @@ uint32_t fs_workers_shard(fs_workers *p, const fs_packet_view *pkt) {
 int fs_workers_advance(fs_workers *p, fs_time_ns now) {
   if (!p || p->finished)
     return FS_E_STATE;
-  if (p->live_running)
-    return 0; /* live workers tick on their own read timeouts */
+  if (p->live_running || p->file_running)
+    return 0; /* live and file-reading workers keep their own time */
   for (uint32_t i = 0; i < p->n; i++)
     send_control(p, p->w[i], FSI_DESC_TICK, now);
   return 0;
@@ -332,7 +370,7 @@ int fs_workers_advance(fs_workers *p, fs_time_ns now) {
 int fs_workers_feed(fs_workers *p, const fs_packet_view *pkt) {
   if (!p || !pkt || !pkt->data)
     return FS_E_INVAL;
-  if (p->finished || p->live_running)
+  if (p->finished || p->live_running || p->file_running)
     return FS_E_STATE;
   /* Keep every worker's clock close to the packet time, as one driver's
    * would be: a tick to all before the first packet past each boundary. */
@@ -403,6 +441,7 @@ int fs_workers_finish(fs_workers *p) {
     pthread_join(p->w[i]->thread, NULL);
     p->w[i]->started = 0;
     fsi_live_close(p->w[i]);
+    close_file(p->w[i]);
   }
   fs_workers_poll(p);
   p->finished = 1;
@@ -416,8 +455,8 @@ int fs_workers_start_live(fs_workers *p, const char *iface, const fs_source_conf
                           char *errbuf) {
   if (!p || !iface)
     return fail(errbuf, FS_E_INVAL, "no interface");
-  if (p->finished || p->live_running)
-    return fail(errbuf, FS_E_STATE, "live capture already started or finished");
+  if (p->finished || p->live_running || p->file_running)
+    return fail(errbuf, FS_E_STATE, "capture already started or finished");
   static _Atomic uint32_t group_counter;
   uint32_t group =
       ((uint32_t)getpid() * 2654435761u + atomic_fetch_add(&group_counter, 1)) & 0xffff;
@@ -436,6 +475,43 @@ int fs_workers_start_live(fs_workers *p, const char *iface, const fs_source_conf
   return 0;
 }
 
+int fs_workers_start_file(fs_workers *p, const char *path, const fs_source_config *src,
+                          char *errbuf) {
+  if (!p || !path)
+    return fail(errbuf, FS_E_INVAL, "no capture file");
+  if (p->finished || p->live_running)
+    return fail(errbuf, FS_E_STATE, "capture already started or finished");
+  if (strcmp(path, "-") == 0)
+    return fail(errbuf, FS_E_INVAL, "standard input cannot be read by every worker");
+  fs_source_config c;
+  fs_source_config_default(&c);
+  if (src)
+    memcpy(&c, src, src->struct_size < sizeof c ? src->struct_size : sizeof c);
+  int rc = 0;
+  for (uint32_t i = 0; i < p->n && rc == 0; i++) {
+    fsi_worker *k = p->w[i];
+    rc = fs_source_open_file(&k->file, path, &c, errbuf);
+    if (rc == 0) {
+      fsi_shard *sh = calloc(1, sizeof *sh);
+      if (!sh || fsi_shard_init(sh, &p->cfg) != 0) {
+        free(sh);
+        rc = fail(errbuf, FS_E_NOMEM, "out of memory");
+      } else {
+        k->shard = sh;
+      }
+    }
+  }
+  if (rc != 0) {
+    for (uint32_t i = 0; i < p->n; i++)
+      close_file(p->w[i]);
+    return rc;
+  }
+  for (uint32_t i = 0; i < p->n; i++)
+    send_control(p, p->w[i], FSI_DESC_FILE, 0);
+  p->file_running = 1;
+  return 0;
+}
+
 /* ---- creation and teardown ---- */
 
 static int pow2_ok(uint64_t v) { return v >= 2 && (v & (v - 1)) == 0; }
@@ -449,6 +525,7 @@ static void free_worker(fsi_worker *k) {
   }
   fs_driver_destroy(k->driver);
   fsi_live_close(k);
+  close_file(k);
   free(k->descs);
   free(k->slab);
   free(k->evq);
@@ -572,8 +649,8 @@ int fs_workers_stats(const fs_workers *p, uint32_t i, fs_worker_stats *out) {
   const fsi_worker *k = p->w[i];
   memset(out, 0, sizeof *out);
   out->struct_size = sizeof *out;
-  out->packets = k->fed_packets;
-  out->bytes = k->fed_bytes;
+  out->packets = k->fed_packets + atomic_load_explicit(&k->file_packets, memory_order_relaxed);
+  out->bytes = k->fed_bytes + atomic_load_explicit(&k->file_bytes, memory_order_relaxed);
   out->ring_full_waits = k->ring_full_waits;
   out->queue_full_waits = atomic_load_explicit(&k->queue_full_waits, memory_order_relaxed);
   out->events = k->events_delivered;
