@@ -43,8 +43,15 @@ int fsi_engine_advance(fsi_engine *e, fs_time_ns now);
 /** End of input: every live flow ends with an event. */
 int fsi_engine_finish(fsi_engine *e);
 
-/** The tracker inside (lookups, counters). */
+/** The tracker inside (lookups, counters); NULL with --workers (trackers belong to their threads).
+ */
 fs_tracker *fsi_engine_tracker(fsi_engine *e);
+
+/**
+ * Tracker counters (with --workers: the sum over workers, available once
+ * the engine has finished; zeros before).
+ */
+void fsi_engine_tracker_counters(fsi_engine *e, fs_tracker_counters *out);
 
 /** Flows the tracker keeps at most. */
 uint32_t fsi_engine_max_flows(const fsi_engine *e);

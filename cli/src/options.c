@@ -45,6 +45,9 @@ static const char help_text[] =
     "Tracking:\n"
     "      --max-flows N         most flows tracked at once; the least recently\n"
     "                            used is evicted beyond (default 262144)\n"
+    "      --workers N           N worker threads, flows sharded by host pair\n"
+    "                            (default 1: everything on one thread); each\n"
+    "                            worker tracks up to 1.25 x max-flows / N\n"
     "      --idle-timeout P=S    idle timeout of protocol P (tcp, udp, icmp,\n"
     "                            other) in seconds; P.new=S, P.established=S and\n"
     "                            P.closed=S set one state class (repeatable)\n"
@@ -119,7 +122,8 @@ enum {
   OPT_ALLOW_TRUNCATED,
   OPT_SPEED,
   OPT_UID_SEED,
-  OPT_CID_SEED
+  OPT_CID_SEED,
+  OPT_WORKERS
 };
 
 static const struct option long_opts[] = {
@@ -134,6 +138,7 @@ static const struct option long_opts[] = {
     {"plugin-dir", required_argument, NULL, OPT_PLUGIN_DIR},
     {"no-system-plugins", no_argument, NULL, OPT_NO_SYSTEM_PLUGINS},
     {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+    {"workers", required_argument, NULL, OPT_WORKERS},
     {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {"dedup", no_argument, NULL, OPT_DEDUP},
     {"progress", no_argument, NULL, OPT_PROGRESS},
@@ -317,6 +322,11 @@ int fsi_parse_options(int argc, char **argv, fsi_opts *o) {
       if (parse_size(optarg, UINT32_MAX, 1, &v) || v == 0)
         return bad_value("--max-flows", optarg, "a positive number of flows");
       o->max_flows = (uint32_t)v;
+      break;
+    case OPT_WORKERS:
+      if (parse_size(optarg, 64, 0, &v) || v == 0 || v > 64)
+        return bad_value("--workers", optarg, "a number of worker threads, 1..64");
+      o->workers = (uint32_t)v;
       break;
     case OPT_IDLE_TIMEOUT:
       if (o->n_timeouts >= FSI_MAX_MULTI) {

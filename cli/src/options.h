@@ -67,6 +67,7 @@ typedef struct fsi_opts {
   uint32_t n_plugin_dirs;                  /**< entries in plugin_dirs */
   int no_system_plugins;                   /**< --no-system-plugins */
   uint32_t max_flows;                      /**< --max-flows (0 = default) */
+  uint32_t workers;                        /**< --workers (0/1 = the caller's thread) */
   fsi_timeout_opt timeouts[FSI_MAX_MULTI]; /**< --idle-timeout settings, in order */
   uint32_t n_timeouts;                     /**< entries in timeouts */
   int dedup;                               /**< --dedup */

@@ -45,7 +45,7 @@ void fsi_progress_update(fsi_progress *p, fs_source *src, fsi_engine *e, int for
   fs_source_stats ss = {.struct_size = sizeof ss};
   fs_source_get_stats(src, &ss);
   fs_tracker_counters tc = {.struct_size = sizeof tc};
-  fs_tracker_counters_get(fsi_engine_tracker(e), &tc);
+  fsi_engine_tracker_counters(e, &tc);
   double dt = (double)(now - p->last_ns) / 1e9;
   double rate = dt > 0 ? (double)(ss.packets - p->last_pkts) / dt : 0;
   p->last_ns = now;

@@ -31,7 +31,8 @@ static fs_time_ns first_seen_of(run_ctx *rc, const fs_event *ev) {
   fs_flow_stats st;
   memset(&st, 0, sizeof st);
   st.struct_size = sizeof st;
-  if (fs_tracker_lookup(fsi_engine_tracker(rc->engine), ev->key, &st) == 0 && st.first_seen)
+  fs_tracker *t = fsi_engine_tracker(rc->engine);
+  if (t && fs_tracker_lookup(t, ev->key, &st) == 0 && st.first_seen)
     return st.first_seen;
   return ev->ts;
 }

@@ -17,7 +17,7 @@ void fsi_stats_print(FILE *f, fs_source *src, fsi_engine *e, const fsi_output *o
   fsi_engine_counters dc;
   fsi_engine_counters_get(e, &dc);
   fs_tracker_counters tc = {.struct_size = sizeof tc};
-  fs_tracker_counters_get(fsi_engine_tracker(e), &tc);
+  fsi_engine_tracker_counters(e, &tc);
   uint64_t skipped = 0;
   for (int i = 0; i < 32; i++)
     skipped += dc.skipped[i];

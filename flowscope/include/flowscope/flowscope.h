@@ -2,7 +2,7 @@
 /**
  * @file flowscope.h
  * Umbrella header of libflowscope: sources, extractors, tracker,
- * reassembly, drivers and the plugin registry.
+ * reassembly, drivers, workers and the plugin registry.
  */
 #ifndef FLOWSCOPE_FLOWSCOPE_H
 #define FLOWSCOPE_FLOWSCOPE_H
@@ -14,6 +14,7 @@
 #include "flowscope/registry.h"
 #include "flowscope/source.h"
 #include "flowscope/tracker.h"
+#include "flowscope/workers.h"
 
 FS_BEGIN_DECLS
 

@@ -69,10 +69,9 @@ typedef struct fs_workers_config {
   uint32_t n_workers;    /**< worker threads, 1..64 (default 2) */
   uint32_t shard;        /**< fs_shard_mode (default FS_SHARD_IP_PAIR) */
   uint32_t ring_packets; /**< packet descriptors per worker ring, power of two (default 8192) */
-  uint64_t ring_bytes;   /**< packet bytes per worker ring (default 8 MiB; >= 2 x largest packet) */
-  uint32_t event_queue;  /**< events per worker queue, power of two (default 4096) */
+  uint64_t ring_bytes;   /**< packet bytes per worker ring (default 4 MiB; >= 2 x largest packet) */
+  uint32_t event_queue;  /**< events per worker queue, power of two (default 2048) */
   uint32_t pin_cpus;     /**< 1: pin worker i to online CPU i mod count (default 0) */
-  fs_time_ns tick;       /**< send every worker the packet time this often (default 1 s) */
   fs_driver_config driver; /**< each worker's driver; driver.sink is the caller's sink */
   fs_shard_fn shard_fn;    /**< FS_SHARD_CUSTOM: the hash */
   void *shard_ctx;         /**< passed to shard_fn */
@@ -127,6 +126,10 @@ FS_API uint64_t fs_workers_poll(fs_workers *w);
 /**
  * End of input: every worker finishes its driver (ends all flows), and all
  * their events are delivered before this returns. Stops live capture first.
+ * Each worker's tracker keeps its own time (its packets' times); before
+ * finishing, every tracker is advanced to the latest packet time any of
+ * them saw, the time one tracker fed every packet would have reached, so
+ * flows idle by then end as idle timeouts in both cases.
  */
 FS_API int fs_workers_finish(fs_workers *w);
 
@@ -161,6 +164,12 @@ FS_API int fs_workers_stats(const fs_workers *w, uint32_t i, fs_worker_stats *ou
  * (FS_E_STATE before).
  */
 FS_API int fs_workers_driver_counters(const fs_workers *w, uint32_t i, fs_driver_counters *out);
+
+/**
+ * Tracker counters of worker @p i; valid only after fs_workers_finish()
+ * (FS_E_STATE before).
+ */
+FS_API int fs_workers_tracker_counters(const fs_workers *w, uint32_t i, fs_tracker_counters *out);
 
 /** Number of workers. */
 FS_API uint32_t fs_workers_count(const fs_workers *w);

@@ -18,7 +18,8 @@ enum fsi_desc_kind {
   FSI_DESC_TICK = 1,   /* fs_driver_advance(ts) */
   FSI_DESC_LIVE = 2,   /* read the worker's own live socket until stopped */
   FSI_DESC_FINISH = 3, /* fs_driver_finish, then exit */
-  FSI_DESC_FILE = 4    /* read the whole file, keep this worker's shard */
+  FSI_DESC_FILE = 4,   /* read the whole file, keep this worker's shard */
+  FSI_DESC_SYNC = 5    /* report the latest packet time the tracker saw */
 };
 
 /* One entry of the packet ring. */
@@ -66,6 +67,9 @@ typedef struct fsi_worker {
   _Atomic uint64_t bytes_tail;                      /* slab released up to here */
   _Atomic int sleeping;                             /* waiting for input */
   _Atomic int done;                                 /* finished and exiting */
+  _Atomic int synced;                               /* SYNC processed */
+  _Atomic uint64_t synced_ts;                       /* its answer */
+  fs_time_ns max_seen; /* latest last_seen of any flow (worker-local) */
   uint64_t seen_in_head;
   uint64_t ev_head_local; /* mirror of ev_head */
   uint64_t seen_ev_tail;
@@ -83,6 +87,7 @@ typedef struct fsi_worker {
   uint64_t slab_size;
   fsi_ev_entry *evq;
   uint64_t ev_mask;
+  size_t descs_bytes, evq_bytes; /* mapping sizes */
   uint32_t index;
   uint32_t started;
   struct fs_workers *pool;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,7 +33,6 @@ struct fs_workers {
   _Atomic int feeder_waiting; /* the feeder sleeps: for ring space or for events */
   pthread_mutex_t mu;
   pthread_cond_t cv;
-  fs_time_ns next_tick;
   uint64_t fed_since_drain;
   fsi_worker *w[MAX_WORKERS];
 };
@@ -61,9 +61,8 @@ void fs_workers_config_default(fs_workers_config *cfg) {
   cfg->n_workers = 2;
   cfg->shard = FS_SHARD_IP_PAIR;
   cfg->ring_packets = 8192;
-  cfg->ring_bytes = 8u << 20;
-  cfg->event_queue = 4096;
-  cfg->tick = FS_NS_PER_SEC;
+  cfg->ring_bytes = 4u << 20;
+  cfg->event_queue = 2048;
   fs_driver_config_default(&cfg->driver);
 }
 
@@ -116,6 +115,8 @@ static void worker_on_event(void *self, const fs_event *ev) {
   memcpy(&e->ev, ev, n);
   e->ev.struct_size = sizeof e->ev;
   e->msg = NULL;
+  if (ev->stats && ev->stats->last_seen > k->max_seen)
+    k->max_seen = ev->stats->last_seen;
   if (ev->key) {
     e->key = *ev->key;
     e->ev.key = &e->key;
@@ -190,19 +191,12 @@ static const fsi_pkt_desc *next_desc(fsi_worker *k, uint64_t tail) {
 }
 
 /* Self-sharding file mode: this worker reads every packet of the file and
- * processes those whose shard is its own; time advances exactly as the
- * dispatcher would advance it (a tick at each boundary of packet time). */
+ * processes those whose shard is its own. */
 static void file_loop(fsi_worker *k) {
   struct fs_workers *p = k->pool;
   fs_packet_view v;
-  fs_time_ns next_tick = 0;
   int rc;
   while ((rc = fs_source_next(k->file, &v)) == 1) {
-    if (p->cfg.tick && v.ts >= next_tick) {
-      if (next_tick != 0)
-        fs_driver_advance(k->driver, v.ts);
-      next_tick = v.ts - v.ts % p->cfg.tick + p->cfg.tick;
-    }
     if (p->n > 1 && fsi_shard_index(fsi_shard_hash(k->shard, &v), p->n) != k->index)
       continue;
     atomic_fetch_add_explicit(&k->file_packets, 1, memory_order_relaxed);
@@ -210,6 +204,14 @@ static void file_loop(fsi_worker *k) {
     fs_driver_feed(k->driver, &v);
   }
   k->file_rc = rc;
+}
+
+static int max_seen_visit(void *ctx, const fs_flow_key *key, const fs_flow_stats *st) {
+  fsi_worker *k = ctx;
+  (void)key;
+  if (st->last_seen > k->max_seen)
+    k->max_seen = st->last_seen;
+  return 0;
 }
 
 static void *worker_main(void *arg) {
@@ -235,7 +237,15 @@ static void *worker_main(void *arg) {
       fsi_live_loop(k, &k->pool->stop_live);
     } else if (kind == FSI_DESC_FILE) {
       file_loop(k);
+    } else if (kind == FSI_DESC_SYNC) {
+      fs_tracker_foreach(fs_driver_tracker(k->driver), max_seen_visit, k);
+      atomic_store(&k->synced_ts, k->max_seen);
+      atomic_store(&k->synced, 1);
     } else {
+      /* One tracker would have reached the latest time any worker saw:
+       * catch up, so flows idle by then end as idle, as they would there. */
+      if (d->ts)
+        fs_tracker_advance(fs_driver_tracker(k->driver), d->ts);
       fs_driver_finish(k->driver);
     }
     uint64_t end = d->end;
@@ -372,13 +382,6 @@ int fs_workers_feed(fs_workers *p, const fs_packet_view *pkt) {
     return FS_E_INVAL;
   if (p->finished || p->live_running || p->file_running)
     return FS_E_STATE;
-  /* Keep every worker's clock close to the packet time, as one driver's
-   * would be: a tick to all before the first packet past each boundary. */
-  if (p->cfg.tick && pkt->ts >= p->next_tick) {
-    if (p->next_tick != 0)
-      fs_workers_advance(p, pkt->ts);
-    p->next_tick = pkt->ts - pkt->ts % p->cfg.tick + p->cfg.tick;
-  }
   fsi_worker *k = p->w[p->n > 1 ? fs_workers_shard(p, pkt) : 0];
   uint32_t len = pkt->caplen;
   if ((uint64_t)len * 2 > k->slab_size) {
@@ -424,8 +427,29 @@ int fs_workers_finish(fs_workers *p) {
   atomic_store(&p->stop_live, 1);
   for (uint32_t i = 0; i < p->n; i++)
     fsi_live_break(p->w[i]);
+  /* Phase 1: every worker reports the latest packet time its tracker saw.
+   * Phase 2: all finish at the latest of those, the time a single tracker
+   * fed every packet would have reached. */
   for (uint32_t i = 0; i < p->n; i++)
-    send_control(p, p->w[i], FSI_DESC_FINISH, 0);
+    send_control(p, p->w[i], FSI_DESC_SYNC, 0);
+  fs_time_ns latest = 0;
+  for (uint32_t i = 0; i < p->n; i++) {
+    fsi_worker *k = p->w[i];
+    while (!atomic_load(&k->synced)) {
+      fs_workers_poll(p);
+      pthread_mutex_lock(&p->mu);
+      atomic_store(&p->feeder_waiting, 1);
+      if (!atomic_load(&k->synced) && !events_pending(p))
+        timed_wait(&p->mu, &p->cv);
+      atomic_store(&p->feeder_waiting, 0);
+      pthread_mutex_unlock(&p->mu);
+    }
+    fs_time_ns t = atomic_load(&k->synced_ts);
+    if (t > latest)
+      latest = t;
+  }
+  for (uint32_t i = 0; i < p->n; i++)
+    send_control(p, p->w[i], FSI_DESC_FINISH, latest);
   for (;;) {
     fs_workers_poll(p);
     if (all_done(p) && !events_pending(p))
@@ -514,6 +538,25 @@ int fs_workers_start_file(fs_workers *p, const char *path, const fs_source_confi
 
 /* ---- creation and teardown ---- */
 
+/* Rings and queues: zeroed anonymous memory advised for transparent huge
+ * pages (they fault in 2 MiB at a time here) and touched now, not on the
+ * packet path. */
+static void *big_alloc(size_t n) {
+  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
+    return NULL;
+#ifdef MADV_HUGEPAGE
+  madvise(p, n, MADV_HUGEPAGE);
+#endif
+  memset(p, 0, n);
+  return p;
+}
+
+static void big_free(void *p, size_t n) {
+  if (p)
+    munmap(p, n);
+}
+
 static int pow2_ok(uint64_t v) { return v >= 2 && (v & (v - 1)) == 0; }
 
 static void free_worker(fsi_worker *k) {
@@ -526,9 +569,9 @@ static void free_worker(fsi_worker *k) {
   fs_driver_destroy(k->driver);
   fsi_live_close(k);
   close_file(k);
-  free(k->descs);
-  free(k->slab);
-  free(k->evq);
+  big_free(k->descs, k->descs_bytes);
+  big_free(k->slab, k->slab_size);
+  big_free(k->evq, k->evq_bytes);
   pthread_mutex_destroy(&k->mu);
   pthread_cond_destroy(&k->cv);
   free(k);
@@ -590,16 +633,16 @@ int fs_workers_create(fs_workers **out, const fs_workers_config *cfg, char *errb
     k->desc_mask = c.ring_packets - 1;
     k->ev_mask = c.event_queue - 1;
     k->slab_size = c.ring_bytes;
-    k->descs = calloc(c.ring_packets, sizeof *k->descs);
-    k->slab = malloc(c.ring_bytes);
-    k->evq = calloc(c.event_queue, sizeof *k->evq);
+    k->descs_bytes = (size_t)c.ring_packets * sizeof *k->descs;
+    k->evq_bytes = (size_t)c.event_queue * sizeof *k->evq;
+    k->descs = big_alloc(k->descs_bytes);
+    k->slab = big_alloc(c.ring_bytes);
+    k->evq = big_alloc(k->evq_bytes);
     if (!k->descs || !k->slab || !k->evq) {
       rc = fail(errbuf, FS_E_NOMEM, "out of memory for rings");
       break;
     }
-    /* First touch now, not on the packet path. */
-    memset(k->slab, 0, c.ring_bytes);
-    memset(k->evq, 0, (size_t)c.event_queue * sizeof *k->evq);
+
     fs_driver_config dc = c.driver;
     dc.sink.ops = &k_worker_sink_ops;
     dc.sink.self = k;
@@ -667,5 +710,14 @@ int fs_workers_driver_counters(const fs_workers *p, uint32_t i, fs_driver_counte
   if (!p->finished)
     return FS_E_STATE;
   fs_driver_counters_get(p->w[i]->driver, out);
+  return 0;
+}
+
+int fs_workers_tracker_counters(const fs_workers *p, uint32_t i, fs_tracker_counters *out) {
+  if (!p || !out || i >= p->n)
+    return FS_E_INVAL;
+  if (!p->finished)
+    return FS_E_STATE;
+  fs_tracker_counters_get(fs_driver_tracker(p->w[i]->driver), out);
   return 0;
 }
