@@ -90,6 +90,7 @@ typedef struct fs_worker_stats {
   uint64_t oversize_dropped;    /**< packets larger than half the ring, dropped */
   uint64_t live_packets;        /**< fanout: packets read from the worker's socket */
   uint64_t live_kernel_dropped; /**< fanout: the socket's kernel drops */
+  uint64_t cpu_ns;              /**< CPU time of the worker thread (set when it exits) */
 } fs_worker_stats;
 
 /** Fills @p cfg with defaults (driver defaults included). */

@@ -55,7 +55,8 @@ typedef struct fsi_ev_entry {
 typedef struct fsi_worker {
   /* Written by the feeder. */
   _Alignas(FSI_CACHELINE) _Atomic uint64_t in_head; /* descriptors published */
-  uint64_t in_head_local;                           /* mirror of in_head */
+  uint64_t in_head_local;                           /* descriptors written */
+  uint64_t published_head;                          /* last value stored to in_head */
   uint64_t bytes_head;                              /* next free slab position */
   uint64_t seen_in_tail, seen_bytes_tail;           /* cached consumer positions */
   uint64_t ev_tail_local;                           /* events delivered (mirror of ev_tail) */
@@ -69,11 +70,14 @@ typedef struct fsi_worker {
   _Atomic int done;                                 /* finished and exiting */
   _Atomic int synced;                               /* SYNC processed */
   _Atomic uint64_t synced_ts;                       /* its answer */
-  fs_time_ns max_seen; /* latest last_seen of any flow (worker-local) */
+  fs_time_ns max_seen;    /* latest last_seen of any flow (worker-local) */
+  uint64_t released_tail; /* last value stored to in_tail */
+  uint64_t pending_end;   /* slab position after the last processed descriptor */
   uint64_t seen_in_head;
   uint64_t ev_head_local; /* mirror of ev_head */
   uint64_t seen_ev_tail;
   _Atomic uint64_t queue_full_waits, messages_dropped, live_packets, live_kernel_dropped;
+  _Atomic uint64_t cpu_ns;                   /* thread CPU time, written when the thread exits */
   _Atomic uint64_t file_packets, file_bytes; /* file mode: packets of this worker's shard */
 
   _Alignas(FSI_CACHELINE) _Atomic uint64_t ev_head; /* events published (worker) */

@@ -20,6 +20,7 @@
 
 #define MAX_WORKERS 64
 #define SPIN_ROUNDS 256
+#define BATCH 32 /* descriptors published / released at once */
 
 struct fs_workers {
   fs_workers_config cfg;
@@ -169,6 +170,16 @@ static void worker_on_event(void *self, const fs_event *ev) {
 static const fs_event_sink_ops k_worker_sink_ops = {sizeof(fs_event_sink_ops), 0, worker_on_event,
                                                     NULL, NULL};
 
+/* Gives the processed descriptors and their slab bytes back to the feeder. */
+static void release(fsi_worker *k, uint64_t tail) {
+  if (k->released_tail == tail)
+    return;
+  k->released_tail = tail;
+  atomic_store_explicit(&k->bytes_tail, k->pending_end, memory_order_release);
+  atomic_store(&k->in_tail, tail);
+  wake_feeder(k->pool);
+}
+
 /* Waits until the ring has a descriptor; returns it. */
 static const fsi_pkt_desc *next_desc(fsi_worker *k, uint64_t tail) {
   int spins = 0;
@@ -176,6 +187,7 @@ static const fsi_pkt_desc *next_desc(fsi_worker *k, uint64_t tail) {
     k->seen_in_head = atomic_load_explicit(&k->in_head, memory_order_acquire);
     if (tail != k->seen_in_head)
       break;
+    release(k, tail); /* out of work: hand everything back before waiting */
     if (++spins < SPIN_ROUNDS) {
       sched_yield();
       continue;
@@ -248,20 +260,39 @@ static void *worker_main(void *arg) {
         fs_tracker_advance(fs_driver_tracker(k->driver), d->ts);
       fs_driver_finish(k->driver);
     }
-    uint64_t end = d->end;
+    k->pending_end = d->end;
     tail++;
-    atomic_store_explicit(&k->bytes_tail, end, memory_order_release);
-    atomic_store(&k->in_tail, tail);
-    wake_feeder(k->pool);
+    if (kind != FSI_DESC_PACKET || tail - k->released_tail >= BATCH)
+      release(k, tail);
     if (kind == FSI_DESC_FINISH)
       break;
   }
+  struct timespec cpu;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)
+    atomic_store(&k->cpu_ns, (uint64_t)cpu.tv_sec * 1000000000u + (uint64_t)cpu.tv_nsec);
   atomic_store(&k->done, 1);
   wake_feeder(k->pool);
   return NULL;
 }
 
 /* ---- feeder side ---- */
+
+/* Makes the descriptors written so far visible to the worker (and wakes it
+ * if it sleeps). Descriptors are published in batches: one shared-line
+ * store per BATCH packets instead of one per packet. */
+static void flush_head(fsi_worker *k) {
+  if (k->published_head == k->in_head_local)
+    return;
+  k->published_head = k->in_head_local;
+  atomic_store(&k->in_head, k->in_head_local);
+  if (atomic_load(&k->sleeping))
+    wake(&k->mu, &k->cv);
+}
+
+static void flush_heads(struct fs_workers *p) {
+  for (uint32_t i = 0; i < p->n; i++)
+    flush_head(p->w[i]);
+}
 
 /* Delivers every queued event of worker @p k to the caller's sink. */
 static uint64_t drain_one(struct fs_workers *p, fsi_worker *k) {
@@ -291,6 +322,7 @@ uint64_t fs_workers_poll(fs_workers *p) {
   uint64_t n = 0;
   if (!p)
     return 0;
+  flush_heads(p);
   for (uint32_t i = 0; i < p->n; i++)
     n += drain_one(p, p->w[i]);
   return n;
@@ -325,7 +357,7 @@ static uint64_t reserve(struct fs_workers *p, fsi_worker *k, uint32_t len) {
     refresh_tails(k);
     while (!has_space(k, len, &pad)) {
       k->ring_full_waits++;
-      fs_workers_poll(p);
+      fs_workers_poll(p); /* also publishes every pending descriptor */
       refresh_tails(k);
       if (has_space(k, len, &pad))
         break;
@@ -346,9 +378,8 @@ static uint64_t reserve(struct fs_workers *p, fsi_worker *k, uint32_t len) {
 static void publish(fsi_worker *k, const fsi_pkt_desc *d) {
   k->descs[k->in_head_local & k->desc_mask] = *d;
   k->in_head_local++;
-  atomic_store(&k->in_head, k->in_head_local);
-  if (atomic_load(&k->sleeping))
-    wake(&k->mu, &k->cv);
+  if (d->kind != FSI_DESC_PACKET || k->in_head_local - k->published_head >= BATCH)
+    flush_head(k);
 }
 
 static void send_control(struct fs_workers *p, fsi_worker *k, uint32_t kind, fs_time_ns ts) {
@@ -701,6 +732,7 @@ int fs_workers_stats(const fs_workers *p, uint32_t i, fs_worker_stats *out) {
   out->oversize_dropped = k->oversize_dropped;
   out->live_packets = atomic_load_explicit(&k->live_packets, memory_order_relaxed);
   out->live_kernel_dropped = atomic_load_explicit(&k->live_kernel_dropped, memory_order_relaxed);
+  out->cpu_ns = atomic_load_explicit(&k->cpu_ns, memory_order_relaxed);
   return 0;
 }
 
