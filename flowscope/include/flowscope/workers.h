@@ -75,6 +75,11 @@ typedef struct fs_workers_config {
   fs_driver_config driver; /**< each worker's driver; driver.sink is the caller's sink */
   fs_shard_fn shard_fn;    /**< FS_SHARD_CUSTOM: the hash */
   void *shard_ctx;         /**< passed to shard_fn */
+  uint32_t lean;           /**< with driver.mode FS_DRIVE_FLOWS: each worker runs extractor +
+                                tracker (+ dedup) without a driver (no reassembly
+                                diagnostics), and FLOW_STARTED events carry the starting
+                                packet's extraction (fs_workers_current_extract); default 0 */
+  uint32_t reserved0;      /**< zero */
 } fs_workers_config;
 
 /** Counters of one worker (or, for fs_workers_stats_total, the sum). */
@@ -171,6 +176,13 @@ FS_API int fs_workers_driver_counters(const fs_workers *w, uint32_t i, fs_driver
  * (FS_E_STATE before).
  */
 FS_API int fs_workers_tracker_counters(const fs_workers *w, uint32_t i, fs_tracker_counters *out);
+
+/**
+ * Inside the sink callback of a FLOW_STARTED event from a lean worker: the
+ * extraction of the packet that started the flow (payload and l3 pointers
+ * cleared); NULL otherwise.
+ */
+FS_API const fs_extract_result *fs_workers_current_extract(const fs_workers *w);
 
 /** Number of workers. */
 FS_API uint32_t fs_workers_count(const fs_workers *w);

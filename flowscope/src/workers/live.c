@@ -16,6 +16,7 @@
 #endif
 
 #include "workers/live.h"
+#include "workers/wengine.h"
 
 static fs_time_ns wall_now(void) {
   struct timespec ts;
@@ -101,14 +102,14 @@ void fsi_live_loop(fsi_worker *k, _Atomic int *stop) {
       v.wirelen = h->len;
       v.ts = (fs_time_ns)h->ts.tv_sec * FS_NS_PER_SEC +
              (fs_time_ns)h->ts.tv_usec * (nano ? 1u : 1000u);
-      fs_driver_feed(k->driver, &v);
+      fsi_wengine_feed(k, &v);
       atomic_fetch_add_explicit(&k->live_packets, 1, memory_order_relaxed);
     } else if (rc < 0 && rc != PCAP_ERROR_BREAK) {
       break;
     }
     fs_time_ns now = wall_now();
     if (rc == 0 || now - last_tick >= FS_NS_PER_SEC) {
-      fs_driver_advance(k->driver, now);
+      fsi_wengine_advance(k, now);
       last_tick = now;
     }
   }

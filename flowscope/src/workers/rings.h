@@ -46,6 +46,8 @@ typedef struct fsi_ev_entry {
   fs_message *msg; /* fs_message_clone()d; freed after delivery */
   fs_packet_view pkt;
   uint8_t pkt_head[FSI_EV_PKT_HEAD];
+  int has_xres;           /* lean mode FLOW_STARTED: xres is the starting packet's extraction */
+  fs_extract_result xres; /* pointers into the packet cleared */
 } fsi_ev_entry;
 
 #define FSI_CACHELINE 64
@@ -96,10 +98,17 @@ typedef struct fsi_worker {
   uint32_t started;
   struct fs_workers *pool;
   fs_driver *driver;
-  void *live;             /* pcap_t * for fanout capture */
-  struct fs_source *file; /* own reader of the capture (self-sharding file mode) */
-  void *shard;            /* fsi_shard * of the file mode (each reader has its own) */
-  int file_rc;            /* last fs_source_next result in file mode */
+  /* lean flows mode (wengine.c): extractor + tracker without a driver */
+  int lean, have_ex, in_track;
+  fs_extractor ex;
+  fs_tracker *tracker;
+  fs_dedup *dedup;
+  fs_extract_result res;   /* extraction of the packet being tracked */
+  fs_driver_counters lctr; /* counters in the driver's shape */
+  void *live;              /* pcap_t * for fanout capture */
+  struct fs_source *file;  /* own reader of the capture (self-sharding file mode) */
+  void *shard;             /* fsi_shard * of the file mode (each reader has its own) */
+  int file_rc;             /* last fs_source_next result in file mode */
   pthread_t thread;
   pthread_mutex_t mu; /* slow path only: sleeping on an empty/full ring */
   pthread_cond_t cv;

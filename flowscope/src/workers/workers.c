@@ -17,6 +17,7 @@
 #include "workers/live.h"
 #include "workers/rings.h"
 #include "workers/shard.h"
+#include "workers/wengine.h"
 
 #define MAX_WORKERS 64
 #define SPIN_ROUNDS 256
@@ -29,7 +30,8 @@ struct fs_workers {
   uint32_t n;
   int finished;
   int live_running;
-  int file_running; /* self-sharding file mode started */
+  int file_running;               /* self-sharding file mode started */
+  const fsi_ev_entry *delivering; /* the entry whose event the sink is handling */
   _Atomic int stop_live;
   _Atomic int feeder_waiting; /* the feeder sleeps: for ring space or for events */
   pthread_mutex_t mu;
@@ -140,8 +142,17 @@ static void worker_on_event(void *self, const fs_event *ev) {
      * thread): attach the flow's current stats now. */
     memset(&e->stats, 0, sizeof e->stats);
     e->stats.struct_size = sizeof e->stats;
-    if (fs_tracker_lookup(fs_driver_tracker(k->driver), ev->key, &e->stats) == 0)
+    if (fs_tracker_lookup(fsi_wengine_tracker(k), ev->key, &e->stats) == 0)
       e->ev.stats = &e->stats;
+  }
+  e->has_xres = 0;
+  if (k->in_track && ev->type == FS_EV_FLOW_STARTED) {
+    e->xres = k->res;
+    e->xres.payload = NULL; /* they point into the packet: not kept */
+    e->xres.payload_len = 0;
+    e->xres.l3 = NULL;
+    e->xres.l3_len = 0;
+    e->has_xres = 1;
   }
   if (ev->packet && ev->packet->data) {
     e->pkt = *ev->packet;
@@ -213,7 +224,7 @@ static void file_loop(fsi_worker *k) {
       continue;
     atomic_fetch_add_explicit(&k->file_packets, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&k->file_bytes, v.caplen, memory_order_relaxed);
-    fs_driver_feed(k->driver, &v);
+    fsi_wengine_feed(k, &v);
   }
   k->file_rc = rc;
 }
@@ -242,23 +253,21 @@ static void *worker_main(void *arg) {
       v.wirelen = d->wirelen;
       v.ts = d->ts;
       v.ifindex = d->ifindex;
-      fs_driver_feed(k->driver, &v);
+      fsi_wengine_feed(k, &v);
     } else if (kind == FSI_DESC_TICK) {
-      fs_driver_advance(k->driver, d->ts);
+      fsi_wengine_advance(k, d->ts);
     } else if (kind == FSI_DESC_LIVE) {
       fsi_live_loop(k, &k->pool->stop_live);
     } else if (kind == FSI_DESC_FILE) {
       file_loop(k);
     } else if (kind == FSI_DESC_SYNC) {
-      fs_tracker_foreach(fs_driver_tracker(k->driver), max_seen_visit, k);
+      fs_tracker_foreach(fsi_wengine_tracker(k), max_seen_visit, k);
       atomic_store(&k->synced_ts, k->max_seen);
       atomic_store(&k->synced, 1);
     } else {
       /* One tracker would have reached the latest time any worker saw:
        * catch up, so flows idle by then end as idle, as they would there. */
-      if (d->ts)
-        fs_tracker_advance(fs_driver_tracker(k->driver), d->ts);
-      fs_driver_finish(k->driver);
+      fsi_wengine_finish(k, d->ts);
     }
     k->pending_end = d->end;
     tail++;
@@ -304,8 +313,10 @@ static uint64_t drain_one(struct fs_workers *p, fsi_worker *k) {
         break;
     }
     fsi_ev_entry *e = &k->evq[k->ev_tail_local & k->ev_mask];
+    p->delivering = e;
     if (p->sink.ops && p->sink.ops->on_event)
       p->sink.ops->on_event(p->sink.self, &e->ev);
+    p->delivering = NULL;
     fs_message_free(e->msg);
     e->msg = NULL;
     k->ev_tail_local++;
@@ -597,7 +608,7 @@ static void free_worker(fsi_worker *k) {
     for (uint64_t i = 0; i <= k->ev_mask; i++)
       fs_message_free(k->evq[i].msg);
   }
-  fs_driver_destroy(k->driver);
+  fsi_wengine_destroy(k);
   fsi_live_close(k);
   close_file(k);
   big_free(k->descs, k->descs_bytes);
@@ -674,10 +685,8 @@ int fs_workers_create(fs_workers **out, const fs_workers_config *cfg, char *errb
       break;
     }
 
-    fs_driver_config dc = c.driver;
-    dc.sink.ops = &k_worker_sink_ops;
-    dc.sink.self = k;
-    rc = fs_driver_create(&k->driver, &dc, errbuf);
+    fs_event_sink ws = {&k_worker_sink_ops, k};
+    rc = fsi_wengine_create(k, &c.driver, c.lean && c.driver.mode == FS_DRIVE_FLOWS, ws, errbuf);
   }
   for (uint32_t i = 0; i < p->n && rc == 0; i++) {
     if (pthread_create(&p->w[i]->thread, NULL, worker_main, p->w[i]) != 0) {
@@ -741,7 +750,7 @@ int fs_workers_driver_counters(const fs_workers *p, uint32_t i, fs_driver_counte
     return FS_E_INVAL;
   if (!p->finished)
     return FS_E_STATE;
-  fs_driver_counters_get(p->w[i]->driver, out);
+  fsi_wengine_counters(p->w[i], out);
   return 0;
 }
 
@@ -750,6 +759,12 @@ int fs_workers_tracker_counters(const fs_workers *p, uint32_t i, fs_tracker_coun
     return FS_E_INVAL;
   if (!p->finished)
     return FS_E_STATE;
-  fs_tracker_counters_get(fs_driver_tracker(p->w[i]->driver), out);
+  fs_tracker_counters_get(fsi_wengine_tracker(p->w[i]), out);
   return 0;
+}
+
+const fs_extract_result *fs_workers_current_extract(const fs_workers *p) {
+  if (!p || !p->delivering || !p->delivering->has_xres)
+    return NULL;
+  return &p->delivering->xres;
 }
