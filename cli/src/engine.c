@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* Engines: the library's driver for sessions and replay; extractor +
- * tracker (+ dedup) for flows. */
+ * tracker (+ dedup) for flows; with --workers N > 1, N of either on worker
+ * threads (fs_workers). */
 #include "engine.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 struct fsi_engine {
-  fs_driver *driver; /* sessions: the driver runs everything */
-  fs_extractor ex;   /* extractor + tracker engine */
+  fs_driver *driver;   /* sessions: the driver runs everything */
+  fs_workers *workers; /* --workers N > 1: N engines on their own threads */
+  fs_extractor ex;     /* extractor + tracker engine */
   int have_ex;
   fs_tracker *tracker;
   fs_dedup *dedup;
@@ -56,6 +58,35 @@ int fsi_engine_create(fsi_engine **out, const fsi_opts *o, int sessions, const f
   if (!e)
     return FS_E_NOMEM;
   int rc;
+  if (o->workers > 1) {
+    /* Flows are sharded by host pair, so each worker holds about 1/N of
+     * them: give each a share of the bound with room for imbalance. */
+    fs_driver_config dc;
+    fs_driver_config_default(&dc);
+    dc.mode = sessions ? FS_DRIVE_SESSIONS : FS_DRIVE_FLOWS;
+    dc.registry = reg;
+    dc.dedup = o->dedup ? 1u : 0u;
+    tracker_config(o, &dc.tracker, live_seed(o));
+    if (!sessions)
+      dc.tracker.result_stats = 0; /* as the lean flows path below */
+    dc.sink = sink;
+    uint64_t share = ((uint64_t)dc.tracker.max_flows * 5 / 4 + o->workers - 1) / o->workers;
+    if (share < dc.tracker.max_flows)
+      dc.tracker.max_flows = (uint32_t)share;
+    fs_workers_config wc;
+    fs_workers_config_default(&wc);
+    wc.n_workers = o->workers;
+    wc.lean = sessions ? 0u : 1u; /* flows: extractor + tracker, as with one thread */
+    wc.driver = dc;
+    rc = fs_workers_create(&e->workers, &wc, errbuf);
+    if (rc != 0) {
+      free(e);
+      return rc;
+    }
+    e->max_flows = dc.tracker.max_flows * o->workers;
+    *out = e;
+    return 0;
+  }
   if (sessions) {
     fs_driver_config dc;
     fs_driver_config_default(&dc);
@@ -101,6 +132,8 @@ int fsi_engine_create(fsi_engine **out, const fsi_opts *o, int sessions, const f
 }
 
 int fsi_engine_feed(fsi_engine *e, const fs_packet_view *pkt) {
+  if (e->workers)
+    return fs_workers_feed(e->workers, pkt);
   if (e->driver)
     return fs_driver_feed(e->driver, pkt);
   e->ctr.packets++;
@@ -127,6 +160,8 @@ int fsi_engine_feed(fsi_engine *e, const fs_packet_view *pkt) {
 }
 
 int fsi_engine_advance(fsi_engine *e, fs_time_ns now) {
+  if (e->workers)
+    return fs_workers_advance(e->workers, now);
   if (e->driver)
     return fs_driver_advance(e->driver, now);
   if (e->ex.ops && e->ex.ops->tick)
@@ -135,24 +170,72 @@ int fsi_engine_advance(fsi_engine *e, fs_time_ns now) {
 }
 
 int fsi_engine_finish(fsi_engine *e) {
+  if (e->workers)
+    return fs_workers_finish(e->workers);
   if (e->driver)
     return fs_driver_finish(e->driver);
   return fs_tracker_flush(e->tracker);
 }
 
 fs_tracker *fsi_engine_tracker(fsi_engine *e) {
+  if (e->workers)
+    return NULL; /* each worker's tracker belongs to its thread */
   if (e->driver)
     return fs_driver_tracker(e->driver);
   return e->tracker;
 }
 
 const fs_extract_result *fsi_engine_current(const fsi_engine *e) {
+  if (e->workers) /* the worker kept the extraction with the event */
+    return fs_workers_current_extract(e->workers);
   return e->in_track ? &e->res : NULL;
 }
 
 uint32_t fsi_engine_max_flows(const fsi_engine *e) { return e->max_flows; }
 
+void fsi_engine_tracker_counters(fsi_engine *e, fs_tracker_counters *out) {
+  memset(out, 0, sizeof *out);
+  out->struct_size = sizeof *out;
+  if (e->workers) { /* the sum over workers, once they have finished */
+    for (uint32_t i = 0; i < fs_workers_count(e->workers); i++) {
+      fs_tracker_counters tc = {.struct_size = sizeof tc};
+      if (fs_workers_tracker_counters(e->workers, i, &tc) != 0)
+        continue;
+      out->packets += tc.packets;
+      out->flows_created += tc.flows_created;
+      out->flows_ended += tc.flows_ended;
+      for (int r = 0; r < 16; r++)
+        out->ended_by_reason[r] += tc.ended_by_reason[r];
+      out->flows_active += tc.flows_active;
+      out->flows_evicted += tc.flows_evicted;
+      out->time_backwards += tc.time_backwards;
+      out->memory_bytes += tc.memory_bytes;
+    }
+    return;
+  }
+  fs_tracker_counters_get(fsi_engine_tracker(e), out);
+}
+
 void fsi_engine_counters_get(fsi_engine *e, fsi_engine_counters *out) {
+  if (e->workers) { /* the sum over workers, once they have finished */
+    memset(out, 0, sizeof *out);
+    for (uint32_t i = 0; i < fs_workers_count(e->workers); i++) {
+      fs_driver_counters dc = {.struct_size = sizeof dc};
+      if (fs_workers_driver_counters(e->workers, i, &dc) != 0)
+        continue;
+      out->packets += dc.packets;
+      out->bytes += dc.bytes;
+      out->packets_in_flows += dc.packets_in_flows;
+      for (int r = 0; r < 32; r++)
+        out->skipped[r] += dc.skipped[r];
+      out->messages += dc.messages;
+      out->parse_errors += dc.parse_errors;
+      out->reasm_dropped_bytes += dc.reasm_dropped_bytes;
+      out->detect_unclaimed += dc.detect_unclaimed;
+      out->events_dropped += dc.events_dropped;
+    }
+    return;
+  }
   if (e->driver) {
     fs_driver_counters dc;
     memset(&dc, 0, sizeof dc);
@@ -176,6 +259,7 @@ void fsi_engine_counters_get(fsi_engine *e, fsi_engine_counters *out) {
 void fsi_engine_destroy(fsi_engine *e) {
   if (!e)
     return;
+  fs_workers_destroy(e->workers);
   if (e->driver)
     fs_driver_destroy(e->driver);
   fs_dedup_destroy(e->dedup);
