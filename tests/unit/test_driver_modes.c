@@ -291,6 +291,26 @@ static void test_gap_timeout_on_packet_time(void **state) {
   fs_driver_destroy(d);
 }
 
+static void test_snaplen_cut_is_a_gap_at_once(void **state) {
+  (void)state;
+  rec r;
+  fs_driver *d = make(&r, FS_DRIVE_SESSIONS, NULL, 0);
+  tf_conn c = {{10, 0, 0, 1}, {10, 0, 0, 2}, 40000, 7777};
+  fs_time_ns ts = T0;
+  handshake(d, &c, &ts);
+  tf_frame f;
+  /* 12 payload bytes on the wire, captured up to "L:one\nL:t" (9 bytes). */
+  tf_tcp(&f, &c, 0, CISN + 1, SISN + 1, 0x18, "L:one\nL:two\n", 12, ts += 1000);
+  f.len -= 3;
+  feed(d, &f);
+  tf_tcp(&f, &c, 0, CISN + 13, SISN + 1, 0x18, "L:x\n", 4, ts += 1000);
+  feed(d, &f);
+  /* No waiting for the gap timeout: "L:t" goes with the 3 lost bytes. */
+  static const char *const want[] = {"start", "msg 0 L:one", "anomaly gap side=0", "msg 0 L:x"};
+  expect_log(&r, want, 4);
+  fs_driver_destroy(d);
+}
+
 static void test_config_errors_name_the_cause(void **state) {
   (void)state;
   fs_driver_config cfg;
@@ -319,6 +339,7 @@ int main(void) {
       cmocka_unit_test(test_port_hint_without_probe),
       cmocka_unit_test(test_done_bypasses),
       cmocka_unit_test(test_gap_timeout_on_packet_time),
+      cmocka_unit_test(test_snaplen_cut_is_a_gap_at_once),
       cmocka_unit_test(test_config_errors_name_the_cause),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -313,6 +313,32 @@ static void test_shared_budget(void **state) {
   assert_int_equal(budget.used, 0);
 }
 
+static void test_lost_bytes_reported_at_once(void **state) {
+  (void)state;
+  rts_sink o;
+  fs_stream_sink k = rts_make(&o);
+  fsi_reasm r;
+  fsi_reasm_init(&r, NULL, &k, NULL);
+  fsi_reasm_segment(&r, 0, FS_TCP_SYN, NULL, 0, 0);
+  /* "ab" captured of a 5-byte segment (seq 1..5): seq 3..5 are lost for good. */
+  fsi_reasm_segment(&r, 1, 0, (const uint8_t *)"ab", 2, 1);
+  fsi_reasm_lost(&r, 3, 3, 1);
+  fsi_reasm_segment(&r, 6, 0, (const uint8_t *)"fg", 2, 2);
+  assert_int_equal(o.n, 7);
+  assert_memory_equal(o.bytes, "ab###fg", 7);
+  /* Lost bytes that reach into held data stop where the held data starts. */
+  fsi_reasm_segment(&r, 14, 0, (const uint8_t *)"no", 2, 3); /* held: seq 14-15 */
+  fsi_reasm_segment(&r, 8, 0, (const uint8_t *)"h", 1, 4);   /* seq 8, cut from 8..16 */
+  fsi_reasm_lost(&r, 9, 8, 4);
+  assert_int_equal(o.n, 15);
+  assert_memory_equal(o.bytes, "ab###fgh#####no", 15); /* seq 9..13 lost, then held "no" */
+  /* Lost bytes beyond a hole are left to the timeout. */
+  fsi_reasm_segment(&r, 30, 0, (const uint8_t *)"z", 1, 5);
+  fsi_reasm_lost(&r, 31, 4, 5);
+  assert_int_equal(o.n, 15);
+  fsi_reasm_release(&r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_in_order_zero_copy),
@@ -328,6 +354,7 @@ int main(void) {
       cmocka_unit_test(test_in_order_larger_than_buffer),
       cmocka_unit_test(test_sink_stop),
       cmocka_unit_test(test_shared_budget),
+      cmocka_unit_test(test_lost_bytes_reported_at_once),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -268,6 +268,12 @@ void fsi_dflow_segment(fsi_dflow *fl, uint32_t dir, const fs_extract_result *ex,
   fsi_reasm *r = &fl->rs[dir];
   fl->in_cb_dir = (int32_t)dir;
   int rc = fsi_reasm_segment(r, ex->tcp.seq, ex->tcp.flags, ex->payload, ex->payload_len, ts);
+  if (rc == 0 && ex->tcp.payload_wire_len > ex->payload_len) {
+    /* Cut by the snap length: the rest of this segment will never be seen. */
+    uint32_t data_seq = ex->tcp.seq + ((ex->tcp.flags & FS_TCP_SYN) ? 1u : 0u);
+    (void)fsi_reasm_lost(r, data_seq + ex->payload_len, ex->tcp.payload_wire_len - ex->payload_len,
+                         ts);
+  }
   fl->in_cb_dir = -1;
   reasm_anomalies(fl, dir, ts);
   if (rc == FS_E_LIMIT && !(fl->flags & FSI_DF_OVERFLOW)) {

@@ -418,3 +418,27 @@ int fsi_reasm_finish(fsi_reasm *r, fs_time_ns ts) {
   drop_held(r);
   return 0;
 }
+
+int fsi_reasm_lost(fsi_reasm *r, uint32_t seq, uint64_t n, fs_time_ns ts) {
+  if (!r->started || r->poisoned || r->stopped || r->finished || n == 0)
+    return 0;
+  int64_t delta = seq_delta(seq, r->base_seq + (uint32_t)r->next_off);
+  if (delta > 0)
+    return 0; /* beyond a hole: it stays a hole until the timeout or finish */
+  if ((uint64_t)(-delta) >= n)
+    return 0; /* already behind the stream */
+  uint64_t end = r->next_off + (n - (uint64_t)(-delta));
+  if (r->n_ranges > 0 && r->ranges[0].start < end)
+    end = r->ranges[0].start; /* held bytes were seen after all: they win */
+  uint64_t hole = end - r->next_off;
+  r->next_off = end;
+  if (emit_gap(r, hole, ts) != STEP_OK)
+    return 0;
+  /* Held ranges that now continue the stream go out. */
+  while (r->n_ranges > 0 && r->ranges[0].start <= r->next_off) {
+    if (ring_deliver(r, r->ranges[0].end, ts) != STEP_OK)
+      return 0;
+    pop_front_range(r);
+  }
+  return 0;
+}

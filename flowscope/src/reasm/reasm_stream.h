@@ -63,6 +63,13 @@ void fsi_reasm_release(fsi_reasm *r);
 int fsi_reasm_segment(fsi_reasm *r, uint32_t seq, uint32_t flags, const uint8_t *data, size_t len,
                       fs_time_ns ts);
 
+/*
+ * Bytes [seq, seq + n) were on the wire but not captured (snap length): when
+ * they start at the next expected byte they are reported as a gap at once
+ * instead of waiting for the timeout.
+ */
+int fsi_reasm_lost(fsi_reasm *r, uint32_t seq, uint64_t n, fs_time_ns ts);
+
 /* Skips holes whose data after them has waited gap_timeout or longer. */
 int fsi_reasm_tick(fsi_reasm *r, fs_time_ns now);
 
