@@ -267,16 +267,21 @@ int fsi_dns_plausible(const uint8_t *m, size_t len) {
   if (qd > 16 || an > 512 || ns > 512 || ar > 512 || (qd + an + ns + ar) == 0) {
     return 0;
   }
-  if (!(flags & 0x8000) && qd == 0) {
-    return 0; /* a query asks something */
+  if (!(flags & 0x8000) && qd == 0 && opcode == 0) {
+    return 0; /* a standard query asks something (IQUERY, NOTIFY, UPDATE need not) */
   }
-  if (qd > 0) {
-    char name[DNS_NAME_TEXT_MAX];
-    uint32_t nl;
-    size_t off = 12;
-    if (fsi_dns_read_name(m, len, &off, name, &nl) != 0 || off + 4 > len) {
+  /* The first name's labels, as far as the bytes go: a probe sees only a
+   * prefix, so running out is fine; a reserved label type is not. */
+  size_t off = 12;
+  for (uint32_t labels = 0; qd > 0 && off < len && labels < 128; labels++) {
+    uint8_t c = m[off];
+    if (c == 0 || (c & 0xC0) == 0xC0) {
+      break;
+    }
+    if (c & 0xC0) {
       return 0;
     }
+    off += 1 + (size_t)c;
   }
   return 1;
 }
