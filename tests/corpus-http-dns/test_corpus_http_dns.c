@@ -81,7 +81,7 @@ static void tshark_name(const fs_field *f, char *out, size_t cap) {
 }
 
 static void on_dns(collect *c, const fs_message *m) {
-  char q[1100], t[8192];
+  char q[1100], t[12288];
   const fs_field *qf = fs_message_field(m, "query");
   tshark_name(qf, q, sizeof q);
   if (has(qf) && q[0] == 0) {
