@@ -181,7 +181,8 @@ static int list_dir(const char *dir, char ***out, size_t *n_out) {
     return rc;
   }
   /* readdir order is unspecified: sort so that loading is deterministic. */
-  qsort(names, n, sizeof *names, cmp_str);
+  if (n > 1) /* qsort with a NULL array is undefined even for n = 0 */
+    qsort(names, n, sizeof *names, cmp_str);
   *out = names;
   *n_out = n;
   return 0;
