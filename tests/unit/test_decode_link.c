@@ -19,7 +19,8 @@ static uint8_t f[512];
 static void v4_on_cut(uint32_t link, const uint8_t *hdr, size_t hlen, size_t first_cut) {
   fs_extractor ex = make_extractor(NULL);
   fs_extract_result r;
-  memcpy(f, hdr, hlen);
+  if (hlen)
+    memcpy(f, hdr, hlen);
   memcpy(f + hlen, INNER_V4_UDP, sizeof INNER_V4_UDP);
   size_t n = hlen + sizeof INNER_V4_UDP;
   assert_int_equal(extract_frame(&ex, link, f, n, 1, &r), 0);
@@ -37,7 +38,8 @@ static void v4_on(uint32_t link, const uint8_t *hdr, size_t hlen) { v4_on_cut(li
 static void v6_on(uint32_t link, const uint8_t *hdr, size_t hlen) {
   fs_extractor ex = make_extractor(NULL);
   fs_extract_result r;
-  memcpy(f, hdr, hlen);
+  if (hlen)
+    memcpy(f, hdr, hlen);
   memcpy(f + hlen, INNER_V6_TCP, sizeof INNER_V6_TCP);
   assert_int_equal(extract_frame(&ex, link, f, hlen + sizeof INNER_V6_TCP, 1, &r), 0);
   expect_inner_v6_tcp(&r);

@@ -19,12 +19,12 @@ FS_BEGIN_DECLS
 
 /** Encapsulation kinds, as bits in fs_extract_result.encap. Since 1.0. */
 typedef enum fs_encap {
-  FS_ENCAP_VLAN = 0x01,  /**< 802.1Q / QinQ tags */
-  FS_ENCAP_MPLS = 0x02,  /**< MPLS label stack */
-  FS_ENCAP_VXLAN = 0x04, /**< VXLAN (UDP 4789) */
-  FS_ENCAP_GTPU = 0x08,  /**< GTP-U (UDP 2152) */
-  FS_ENCAP_GRE = 0x10,   /**< GRE (incl. ERSPAN, TEB) */
-  FS_ENCAP_IPIP = 0x20,  /**< IP-in-IP / IPv6-in-IPv4 */
+  FS_ENCAP_VLAN = 0x01,   /**< 802.1Q / QinQ tags */
+  FS_ENCAP_MPLS = 0x02,   /**< MPLS label stack */
+  FS_ENCAP_VXLAN = 0x04,  /**< VXLAN (UDP 4789) */
+  FS_ENCAP_GTPU = 0x08,   /**< GTP-U (UDP 2152) */
+  FS_ENCAP_GRE = 0x10,    /**< GRE (incl. ERSPAN, TEB) */
+  FS_ENCAP_IPIP = 0x20,   /**< IP-in-IP / IPv6-in-IPv4 */
   FS_ENCAP_ERSPAN = 0x40, /**< ERSPAN I-III inside GRE */
   FS_ENCAP_GENEVE = 0x80, /**< Geneve (UDP 6081, RFC 8926) */
   FS_ENCAP_AYIYA = 0x100  /**< AYIYA IP-over-UDP (UDP 5072) */

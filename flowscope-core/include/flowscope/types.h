@@ -60,12 +60,15 @@ typedef enum fs_l4proto {
 
 /** What the TCP header of one segment says. Since 1.0. */
 typedef struct fs_tcp_info {
-  uint32_t seq;              /**< sequence number (host order) */
-  uint32_t ack;              /**< acknowledgement number (host order) */
-  uint16_t window;           /**< raw window field (unscaled) */
-  uint8_t flags;             /**< FS_TCP_* bits */
-  uint8_t header_len;        /**< TCP header length in bytes, options included */
-  uint32_t payload_offset;   /**< offset of the payload from the start of the frame */
+  uint32_t seq;       /**< sequence number (host order) */
+  uint32_t ack;       /**< acknowledgement number (host order) */
+  uint16_t window;    /**< raw window field (unscaled) */
+  uint8_t flags;      /**< FS_TCP_* bits */
+  uint8_t header_len; /**< TCP header length in bytes, options included */
+  /** Offset of the payload from the start of the frame; for a reassembled IP
+   *  datagram, from the start of the extractor's datagram buffer (prefer
+   *  fs_extract_result.payload). */
+  uint32_t payload_offset;
   uint32_t payload_len;      /**< payload bytes present in the capture */
   uint32_t payload_wire_len; /**< payload bytes the IP header claims (>= payload_len) */
 } fs_tcp_info;

@@ -66,8 +66,8 @@ typedef struct fs_extract_counters {
   uint64_t frag_oversize;          /**< datagrams over max_datagram_size */
   uint64_t frag_limit;             /**< dropped for datagram/byte limits */
   uint64_t frag_fragments_dropped; /**< fragments discarded for any of the above reasons */
-  uint64_t frag_truncated;    /**< fragments cut by the snapshot length (cannot be rebuilt) */
-  uint64_t frag_malformed;    /**< non-last fragments whose length is not a multiple of 8 */
+  uint64_t frag_truncated;         /**< fragments cut by the snapshot length (cannot be rebuilt) */
+  uint64_t frag_malformed;         /**< non-last fragments whose length is not a multiple of 8 */
 } fs_extract_counters;
 
 /** Fills @p cfg with defaults. */
