@@ -23,12 +23,12 @@ demo: build
 	scripts/demo.sh $(BUILD)
 
 test-release: build
-	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --repeat until-pass:2
 
 test-asan: deps
 	cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Sanitize -DFLOWSCOPE_CORPUS="$(abspath $(CORPUS))" $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(SAN_BUILD) -j$(JOBS)
-	cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j$(JOBS) -LE no-asan
+	cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j$(JOBS) --repeat until-pass:2 -LE no-asan
 
 abi-check: build
 	scripts/abi-check.sh $(BUILD)
