@@ -37,7 +37,8 @@ typedef enum fs_end_reason {
   FS_END_PARSE_ERROR = 6,     /**< the session/datagram parser poisoned itself */
   FS_END_FLUSH = 7,           /**< still live at end of input (flush) */
   FS_END_FORGOTTEN = 8,       /**< removed by the host (fs_tracker_forget) */
-  FS_END_REUSED = 9           /**< a new SYN with another ISN reused the key of a live TCP flow (Zeek starts a new connection) */
+  FS_END_REUSED = 9 /**< a new SYN with another ISN reused the key of a live TCP flow (Zeek starts a
+                       new connection) */
 } fs_end_reason;
 
 /** Kinds of anomaly events. Since 1.0. */
