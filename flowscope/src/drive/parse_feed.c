@@ -32,7 +32,8 @@ int fsi_parser_create(fsi_dflow *fl) {
   fs_driver *d = fl->d;
   const fsi_dproto *p = &d->protos[fl->proto];
   fl->env.struct_size = sizeof fl->env;
-  fl->env.host = d->cfg.registry ? fs_registry_host_api(d->cfg.registry) : NULL;
+  /* The owning plugin's own table, so its counters carry a plugin label. */
+  fl->env.host = d->cfg.registry ? fs_registry_protocol_host_api(d->cfg.registry, p->desc) : NULL;
   if (fl->env.host == NULL)
     fl->env.host = &d->host_default;
   fl->env.plugin_state = p->plugin_state;
