@@ -34,6 +34,20 @@ static long count_extensions(fsi_tls_view block) {
   return n;
 }
 
+/* The extensions block that ends both hellos: 1 with *block and *n set, 0
+ * when the hello has none, -1 when its framing is broken. */
+static int take_extension_block(fsi_tls_view *v, fsi_tls_view *block, uint32_t *n_out) {
+  if (v->n == 0)
+    return 0;
+  if (!fsi_tls_take_vec(v, 2, block))
+    return -1;
+  long n = count_extensions(*block);
+  if (n < 0)
+    return -1;
+  *n_out = (uint32_t)n;
+  return 1;
+}
+
 /* RFC 6066 3: the first host_name (type 0) entry of a ServerNameList. */
 static int read_sni(fsi_tls_view data, fsi_tls_view *name) {
   fsi_tls_view list;
@@ -98,14 +112,9 @@ int fsi_tls_parse_client_hello(const uint8_t *body, size_t len, fsi_tls_client_h
     return -1;
   if ((out->ciphers.n & 1u) || out->session_id.n > 32)
     return -1;
-  if (v.n == 0)
-    return 0; /* no extensions (SSLv3 style) */
-  if (!fsi_tls_take_vec(&v, 2, &out->extensions))
-    return -1;
-  long n = count_extensions(out->extensions);
-  if (n < 0)
-    return -1;
-  out->n_extensions = (uint32_t)n;
+  int have = take_extension_block(&v, &out->extensions, &out->n_extensions);
+  if (have <= 0)
+    return have; /* -1 bad framing; 0 no extensions (SSLv3 style) */
   fsi_tls_view block = out->extensions;
   uint32_t type;
   fsi_tls_view data;
@@ -152,14 +161,9 @@ int fsi_tls_parse_server_hello(const uint8_t *body, size_t len, fsi_tls_server_h
   if (out->session_id.n > 32)
     return -1;
   out->is_hrr = memcmp(out->random.p, hrr_random, 32) == 0;
-  if (v.n == 0)
-    return 0;
-  if (!fsi_tls_take_vec(&v, 2, &out->extensions))
-    return -1;
-  long n = count_extensions(out->extensions);
-  if (n < 0)
-    return -1;
-  out->n_extensions = (uint32_t)n;
+  int have = take_extension_block(&v, &out->extensions, &out->n_extensions);
+  if (have <= 0)
+    return have;
   fsi_tls_view block = out->extensions;
   uint32_t type;
   fsi_tls_view data;
