@@ -219,6 +219,12 @@ int ch_run(const char *path, const fs_protocol_desc *http, const fs_protocol_des
     }
     if (fl->tcp && r.has_tcp) {
       if (fl->decided == 1 || !fl->decided) {
+        /* The ACK speaks for the other direction: holes it covers were lost by the capture. */
+        const fs_reassembler *o = &fl->s[side ^ 1u].reasm;
+        if ((r.tcp.flags & FS_TCP_ACK) && fl->s[side ^ 1u].has_reasm &&
+            FS_HAS_MEMBER(o->ops, fs_reassembler_ops, ack) && o->ops->ack != NULL) {
+          o->ops->ack(o->self, r.tcp.ack, pkt.ts);
+        }
         const uint8_t *payload = r.payload_len ? r.payload : NULL;
         fl->s[side].reasm.ops->segment(fl->s[side].reasm.self, r.tcp.seq, r.tcp.flags, payload,
                                        r.payload_len, pkt.ts);

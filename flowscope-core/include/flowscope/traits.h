@@ -122,6 +122,14 @@ typedef struct fs_reasm_stats {
   uint64_t overlap_mismatch; /**< overlapping bytes that differed from the first copy */
   uint64_t buffered_bytes;   /**< bytes held right now */
   uint64_t high_watermark;   /**< peak of buffered_bytes */
+  /** Holes given up at once because the peer acknowledged past them (the
+   *  bytes were on the wire but not captured). */
+  uint64_t ack_gaps;
+  /** Bytes of those holes (also counted in gap_bytes). */
+  uint64_t ack_gap_bytes;
+  /** Acknowledgements ignored because they reach further than max_buffer
+   *  beyond anything seen in this direction. */
+  uint64_t bogus_acks;
 } fs_reasm_stats;
 
 /** A reassembler for one direction of one TCP stream. Since 1.0. */
@@ -143,6 +151,14 @@ typedef struct fs_reassembler_ops {
   void (*stats)(void *self, fs_reasm_stats *out);
   /** Releases the instance. */
   void (*destroy)(void *self);
+  /**
+   * The peer acknowledged this stream up to @p ack (the ACK number of a
+   * segment going the other way). Holes it acknowledges were on the wire
+   * but not captured: they are reported as gaps at once and the bytes held
+   * after them delivered. Optional (check with FS_HAS_MEMBER); returns 0,
+   * or FS_E_LIMIT once poisoned.
+   */
+  int (*ack)(void *self, uint32_t ack, fs_time_ns ts);
 } fs_reassembler_ops;
 
 /** A reassembler instance. Since 1.0. */

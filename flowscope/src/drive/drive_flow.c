@@ -259,12 +259,28 @@ static void check_end_side(fsi_dflow *fl, uint32_t dir, fs_time_ns ts) {
     fsi_parse_status(fl, side, ops->end_side(fl->parser, side, ts), ts);
 }
 
+/*
+ * A segment's ACK acknowledges the other direction @p odir: holes in it that
+ * the peer acknowledged were lost by the capture, not the network, so they
+ * go to the parser as gaps now rather than at the gap timeout. Applied
+ * before the segment's own data: the ack speaks of what was sent earlier.
+ */
+static void ack_other(fsi_dflow *fl, uint32_t odir, uint32_t ack, fs_time_ns ts) {
+  fl->in_cb_dir = (int32_t)odir;
+  (void)fsi_reasm_ack(&fl->rs[odir], ack, ts);
+  fl->in_cb_dir = -1;
+  reasm_anomalies(fl, odir, ts);
+  check_end_side(fl, odir, ts);
+}
+
 void fsi_dflow_segment(fsi_dflow *fl, uint32_t dir, const fs_extract_result *ex, fs_time_ns ts) {
   if (!(fl->flags & FSI_DF_TCP) || (fl->flags & FSI_DF_OVERFLOW))
     return;
   if (ex->payload_len > 0)
     fl->flags |= FSI_DF_HAD_DATA;
   dir &= 1u;
+  if ((ex->tcp.flags & FS_TCP_ACK) && fsi_reasm_has_hole(&fl->rs[dir ^ 1u]))
+    ack_other(fl, dir ^ 1u, ex->tcp.ack, ts);
   fsi_reasm *r = &fl->rs[dir];
   fl->in_cb_dir = (int32_t)dir;
   int rc = fsi_reasm_segment(r, ex->tcp.seq, ex->tcp.flags, ex->payload, ex->payload_len, ts);

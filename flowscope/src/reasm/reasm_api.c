@@ -24,6 +24,8 @@ static int op_tick(void *self, fs_time_ns now) { return fsi_reasm_tick(self, now
 
 static int op_finish(void *self, fs_time_ns ts) { return fsi_reasm_finish(self, ts); }
 
+static int op_ack(void *self, uint32_t ack, fs_time_ns ts) { return fsi_reasm_ack(self, ack, ts); }
+
 static void op_stats(void *self, fs_reasm_stats *out) { fsi_reasm_stats(self, out); }
 
 static void op_destroy(void *self) {
@@ -38,6 +40,7 @@ static const fs_reassembler_ops reasm_ops = {
     .finish = op_finish,
     .stats = op_stats,
     .destroy = op_destroy,
+    .ack = op_ack,
 };
 
 static void set_err(char *errbuf, const char *msg) {

@@ -352,6 +352,8 @@ int fsi_reasm_segment(fsi_reasm *r, uint32_t seq, uint32_t flags, const uint8_t 
     r->have_fin = 1;
     r->fin_off = e;
   }
+  if (e > r->seen_end)
+    r->seen_end = e;
   if (e <= r->next_off || len == 0)
     return 0; /* no data, or a retransmission of bytes already delivered */
   if (s < r->next_off) {
@@ -428,6 +430,8 @@ int fsi_reasm_lost(fsi_reasm *r, uint32_t seq, uint64_t n, fs_time_ns ts) {
   if ((uint64_t)(-delta) >= n)
     return 0; /* already behind the stream */
   uint64_t end = r->next_off + (n - (uint64_t)(-delta));
+  if (end > r->seen_end)
+    r->seen_end = end;
   if (r->n_ranges > 0 && r->ranges[0].start < end)
     end = r->ranges[0].start; /* held bytes were seen after all: they win */
   uint64_t hole = end - r->next_off;
@@ -439,6 +443,45 @@ int fsi_reasm_lost(fsi_reasm *r, uint32_t seq, uint64_t n, fs_time_ns ts) {
     if (ring_deliver(r, r->ranges[0].end, ts) != STEP_OK)
       return 0;
     pop_front_range(r);
+  }
+  return 0;
+}
+
+int fsi_reasm_ack(fsi_reasm *r, uint32_t ack, fs_time_ns ts) {
+  if (r->poisoned)
+    return FS_E_LIMIT;
+  if (!r->started || r->stopped || r->finished)
+    return 0; /* an ack before any data cannot be placed */
+  int64_t delta = seq_delta(ack, r->base_seq + (uint32_t)r->next_off);
+  if (delta <= 0)
+    return 0; /* acknowledges nothing the sink has not had */
+  uint64_t ack_off = r->next_off + (uint64_t)delta;
+  if (ack_off > r->seen_end && ack_off - r->seen_end > r->cfg.max_buffer) {
+    /* Further beyond anything seen than any window we would hold: a
+     * corrupt, forged or unrelated ack. Skipping on it could throw away
+     * holes whose retransmission is still to come. */
+    r->st.bogus_acks++;
+    return 0;
+  }
+  /* Bytes never seen are not skipped ahead of time (an ack that covers a
+   * FIN covers one number more than the data): only up to seen_end. */
+  uint64_t target = ack_off < r->seen_end ? ack_off : r->seen_end;
+  while (r->next_off < target) {
+    uint64_t hole_end = target;
+    if (r->n_ranges > 0 && r->ranges[0].start < hole_end)
+      hole_end = r->ranges[0].start;
+    r->st.ack_gaps++;
+    r->st.ack_gap_bytes += hole_end - r->next_off;
+    if (r->n_ranges > 0 && r->ranges[0].start == hole_end) {
+      if (skip_front_hole(r, ts, 0) != STEP_OK)
+        return 0;
+      continue;
+    }
+    /* The acked part of a hole with nothing held before target. */
+    uint64_t hole = hole_end - r->next_off;
+    r->next_off = hole_end;
+    if (emit_gap(r, hole, ts) != STEP_OK)
+      return 0;
   }
   return 0;
 }

@@ -44,6 +44,7 @@ typedef struct fsi_reasm {
   uint32_t base_seq;        /* sequence number of offset 0 */
   uint64_t next_off;        /* next stream offset the sink expects */
   uint64_t fin_off;         /* offset just past the last byte (FIN) */
+  uint64_t seen_end;        /* highest offset known to have been on the wire (segments, FIN) */
   uint8_t *ring;            /* held bytes; offset o lives at ring[o & (ring_cap - 1)] */
   uint64_t ring_cap;        /* power of two, 0 when no ring */
   fsi_reasm_range *ranges;  /* held ranges, sorted, disjoint, not adjacent */
@@ -69,6 +70,17 @@ int fsi_reasm_segment(fsi_reasm *r, uint32_t seq, uint32_t flags, const uint8_t 
  * instead of waiting for the timeout.
  */
 int fsi_reasm_lost(fsi_reasm *r, uint32_t seq, uint64_t n, fs_time_ns ts);
+
+/*
+ * The peer acknowledged this stream up to sequence number @p ack: every hole
+ * below it (and below seen_end) was on the wire but not captured and is
+ * reported as a gap at once, delivering what is held after it. Acks beyond
+ * seen_end + max_buffer are counted in bogus_acks and ignored.
+ */
+int fsi_reasm_ack(fsi_reasm *r, uint32_t ack, fs_time_ns ts);
+
+/* Whether a hole lies before bytes known to exist (an ack may skip it): cheap, inline. */
+static inline int fsi_reasm_has_hole(const fsi_reasm *r) { return r->seen_end > r->next_off; }
 
 /* Skips holes whose data after them has waited gap_timeout or longer. */
 int fsi_reasm_tick(fsi_reasm *r, fs_time_ns now);
