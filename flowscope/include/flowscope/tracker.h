@@ -124,6 +124,18 @@ FS_API void fs_tracker_destroy(fs_tracker *t);
 FS_API int fs_tracker_track(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_result *ex,
                             fs_track_result *res);
 
+/**
+ * Accounts @p n packets in order, exactly as @p n calls of
+ * fs_tracker_track(t, &pkts[i], &exs[i], NULL) would (same events, same
+ * counters), but faster when the packets belong to many flows: each key is
+ * hashed once, and table slots and flow records are fetched from memory a
+ * few packets ahead instead of one at a time. For hosts that need no
+ * per-packet fs_track_result (a flow log, not a session driver).
+ * Returns 0 or the first negative FS_E_* (packets after it are not tracked).
+ */
+FS_API int fs_tracker_track_batch(fs_tracker *t, const fs_packet_view *pkts,
+                                  const fs_extract_result *exs, size_t n);
+
 /** Advances time to @p now: ends idle flows, emits tick anomalies. */
 FS_API int fs_tracker_advance(fs_tracker *t, fs_time_ns now);
 

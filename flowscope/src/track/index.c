@@ -24,16 +24,9 @@ uint32_t fsi_index_slots_for(uint32_t max_flows) {
   return (uint32_t)n;
 }
 
-/* Home slot: the high 32 bits scaled to the table size (no power of two needed). */
-static inline uint32_t home_of(const fs_tracker *t, uint64_t h) {
-  return (uint32_t)(((h >> 32) * (uint64_t)t->nslots) >> 32);
-}
-
-static inline uint32_t tag_of(uint64_t h) { return (uint32_t)(h & 0xFFu) << 24; }
-
 uint32_t fsi_index_find(const fs_tracker *t, const fs_flow_key *key, uint64_t h) {
-  uint32_t pos = home_of(t, h);
-  const uint32_t tag = tag_of(h);
+  uint32_t pos = fsi_home_of(t, h);
+  const uint32_t tag = fsi_tag_of(h);
   for (;;) {
     uint32_t s = t->slots[pos];
     if (s == FSI_SLOT_EMPTY)
@@ -49,17 +42,17 @@ uint32_t fsi_index_find(const fs_tracker *t, const fs_flow_key *key, uint64_t h)
 }
 
 void fsi_index_insert(fs_tracker *t, uint64_t h, uint32_t idx) {
-  uint32_t pos = home_of(t, h);
+  uint32_t pos = fsi_home_of(t, h);
   while (t->slots[pos] != FSI_SLOT_EMPTY) {
     if (++pos == t->nslots)
       pos = 0;
   }
-  t->slots[pos] = tag_of(h) | idx;
+  t->slots[pos] = fsi_tag_of(h) | idx;
 }
 
 void fsi_index_remove(fs_tracker *t, uint64_t h, uint32_t idx) {
-  uint32_t pos = home_of(t, h);
-  const uint32_t want = tag_of(h) | idx;
+  uint32_t pos = fsi_home_of(t, h);
+  const uint32_t want = fsi_tag_of(h) | idx;
   while (t->slots[pos] != want) {
     if (t->slots[pos] == FSI_SLOT_EMPTY)
       return; /* not present: nothing to do */
@@ -76,7 +69,7 @@ void fsi_index_remove(fs_tracker *t, uint64_t h, uint32_t idx) {
     uint32_t s = t->slots[j];
     if (s == FSI_SLOT_EMPTY)
       break;
-    uint32_t home = home_of(t, fsi_key_hash(t, &t->recs[s & 0x00FFFFFFu].key));
+    uint32_t home = fsi_home_of(t, fsi_key_hash(t, &t->recs[s & 0x00FFFFFFu].key));
     int stays = (hole <= j) ? (home > hole && home <= j) : (home > hole || home <= j);
     if (!stays) {
       t->slots[hole] = s;
@@ -84,4 +77,25 @@ void fsi_index_remove(fs_tracker *t, uint64_t h, uint32_t idx) {
     }
   }
   t->slots[hole] = FSI_SLOT_EMPTY;
+}
+
+void fsi_index_prefetch_record(const fs_tracker *t, uint64_t h) {
+  /* The first slot with the key's tag names the likely record; a wrong
+   * guess only costs a useless prefetch. */
+  uint32_t pos = fsi_home_of(t, h);
+  const uint32_t tag = fsi_tag_of(h);
+  for (uint32_t n = 0; n < 4; n++) {
+    const uint32_t s = t->slots[pos];
+    if (s == FSI_SLOT_EMPTY)
+      return;
+    if ((s & 0xFF000000u) == tag) {
+      const char *r = (const char *)&t->recs[s & 0x00FFFFFFu];
+      for (size_t off = 0; off < sizeof(fsi_flow); off += 64)
+        __builtin_prefetch(r + off, 1);
+      __builtin_prefetch(r + sizeof(fsi_flow) - 1, 1);
+      return;
+    }
+    if (++pos == t->nslots)
+      pos = 0;
+  }
 }

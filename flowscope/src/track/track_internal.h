@@ -166,6 +166,20 @@ uint32_t fsi_index_find(const fs_tracker *t, const fs_flow_key *key, uint64_t h)
 void fsi_index_insert(fs_tracker *t, uint64_t h, uint32_t idx);
 void fsi_index_remove(fs_tracker *t, uint64_t h, uint32_t idx);
 uint32_t fsi_index_slots_for(uint32_t max_flows);
+void fsi_index_prefetch_record(const fs_tracker *t, uint64_t h);
+
+/* Home slot of hash @p h: the high 32 bits scaled to the table size (no power of two needed). */
+static inline uint32_t fsi_home_of(const fs_tracker *t, uint64_t h) {
+  return (uint32_t)(((h >> 32) * (uint64_t)t->nslots) >> 32);
+}
+
+/* The 8-bit tag a slot keeps beside the record index. */
+static inline uint32_t fsi_tag_of(uint64_t h) { return (uint32_t)(h & 0xFFu) << 24; }
+
+/* Starts loading the index slot of hash @p h. */
+static inline void fsi_index_prefetch_slot(const fs_tracker *t, uint64_t h) {
+  __builtin_prefetch(&t->slots[fsi_home_of(t, h)]);
+}
 
 /* wheel.c */
 void fsi_wheel_insert(fs_tracker *t, uint32_t idx);

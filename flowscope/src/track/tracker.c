@@ -506,10 +506,10 @@ static void fill_result(fs_tracker *t, fsi_flow *f, fs_track_result *res, uint32
   res->ended = 0;
 }
 
-int fs_tracker_track(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_result *ex,
-                     fs_track_result *res) {
-  if (!t || !ex)
-    return FS_E_INVAL;
+/* One packet; @p h is the key's hash when @p hashed (the batch path hashed
+ * ahead), else computed here only if the one-entry cache misses. */
+static int track_one(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_result *ex,
+                     fs_track_result *res, uint64_t h, int hashed) {
   fs_time_ns ts = pkt ? pkt->ts : t->max_ts;
   if (ts < t->max_ts) {
     t->ctr.time_backwards++;
@@ -523,10 +523,9 @@ int fs_tracker_track(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_
 
   /* One-entry cache first: back-to-back packets of one flow skip hashing. */
   uint32_t idx = t->last_idx;
-  uint64_t h = 0;
-  int hashed = 0;
   if (idx == FSI_NIL || memcmp(&t->recs[idx].key, &ex->key, sizeof(ex->key)) != 0) {
-    h = fsi_key_hash(t, &ex->key);
+    if (!hashed)
+      h = fsi_key_hash(t, &ex->key);
     hashed = 1;
     idx = fsi_index_find(t, &ex->key, h);
   }
@@ -649,6 +648,43 @@ int fs_tracker_track(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_
 
   (void)ended;
   fill_result(t, f, res, s, is_new);
+  return FS_OK;
+}
+
+int fs_tracker_track(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_result *ex,
+                     fs_track_result *res) {
+  if (!t || !ex)
+    return FS_E_INVAL;
+  return track_one(t, pkt, ex, res, 0, 0);
+}
+
+/* Packets hashed per round, and how far ahead of the packet being tracked
+ * its flow record is fetched (slots are fetched a whole round ahead). */
+#define BATCH_ROUND 32u
+#define RECORD_AHEAD 4u
+
+int fs_tracker_track_batch(fs_tracker *t, const fs_packet_view *pkts, const fs_extract_result *exs,
+                           size_t n) {
+  if (!t || (n && !exs))
+    return FS_E_INVAL;
+  uint64_t h[BATCH_ROUND];
+  for (size_t base = 0; base < n; base += BATCH_ROUND) {
+    const size_t m = n - base < BATCH_ROUND ? n - base : BATCH_ROUND;
+    const fs_extract_result *ex = exs + base;
+    for (size_t j = 0; j < m; j++) {
+      h[j] = fsi_key_hash(t, &ex[j].key);
+      fsi_index_prefetch_slot(t, h[j]);
+    }
+    for (size_t j = 0; j < m && j < RECORD_AHEAD; j++)
+      fsi_index_prefetch_record(t, h[j]);
+    for (size_t j = 0; j < m; j++) {
+      if (j + RECORD_AHEAD < m)
+        fsi_index_prefetch_record(t, h[j + RECORD_AHEAD]);
+      int rc = track_one(t, pkts ? &pkts[base + j] : NULL, &ex[j], NULL, h[j], 1);
+      if (rc != 0)
+        return rc;
+    }
+  }
   return FS_OK;
 }
 
