@@ -7,6 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * The flows engine tracks packets in batches (fs_tracker_track_batch fetches
+ * table memory ahead). A queued packet's bytes are gone once the source
+ * reads the next one, so each queued extraction keeps a copy of its own
+ * IP/L4 headers (the only bytes the tracker looks at, through pointer
+ * differences) and its packet view keeps no data pointer.
+ */
+#define QUEUE_LEN 32u
+#define HDR_COPY 192u /* longer headers (rare) are tracked at once, unqueued */
+
+typedef struct queued_hdr {
+  uint8_t bytes[HDR_COPY];
+} queued_hdr;
+
 struct fsi_engine {
   fs_driver *driver;   /* sessions: the driver runs everything */
   fs_workers *workers; /* --workers N > 1: N engines on their own threads */
@@ -18,6 +32,12 @@ struct fsi_engine {
   fsi_engine_counters ctr;
   fs_extract_result res;
   int in_track; /* res describes the packet being tracked */
+  /* flows engine: packets waiting for the next batch */
+  fs_packet_view q_pkt[QUEUE_LEN];
+  fs_extract_result q_res[QUEUE_LEN];
+  queued_hdr q_hdr[QUEUE_LEN];
+  uint32_t q_len;
+  int q_tracking; /* q_res describes the packets being tracked */
 };
 
 static void apply_timeouts(const fsi_opts *o, fs_tracker_config *tc) {
@@ -131,6 +151,45 @@ int fsi_engine_create(fsi_engine **out, const fsi_opts *o, int sessions, const f
   return 0;
 }
 
+/* Makes the extraction in q_res[q_len] independent of the packet's bytes;
+ * 0 when its headers are too long to copy. */
+static int queue_packet(fsi_engine *e, const fs_packet_view *pkt, fs_extract_result *r) {
+  uint32_t i = e->q_len;
+  size_t hdr = 0;
+  if (r->l3) {
+    const uint8_t *end = r->payload && r->payload >= r->l3 ? r->payload : r->l3;
+    hdr = (size_t)(end - r->l3);
+    if (hdr > HDR_COPY || hdr > r->l3_len)
+      return 0;
+    memcpy(e->q_hdr[i].bytes, r->l3, hdr);
+    r->l3 = e->q_hdr[i].bytes;
+    r->l3_len = (uint32_t)hdr;
+  }
+  if (r->payload) {
+    /* Only its position is kept: the payload bytes are not copied. */
+    r->payload = r->l3 ? r->l3 + hdr : NULL;
+    r->payload_len = 0;
+  }
+  e->q_pkt[i] = *pkt;
+  e->q_pkt[i].data = NULL;
+  e->q_len = i + 1;
+  return 1;
+}
+
+/* Tracks the queued packets. */
+static int drain(fsi_engine *e) {
+  if (!e->q_len)
+    return 0;
+  uint32_t n = e->q_len;
+  e->q_len = 0;
+  e->q_tracking = 1;
+  int rc = fs_tracker_track_batch(e->tracker, e->q_pkt, e->q_res, n);
+  e->q_tracking = 0;
+  if (rc == 0)
+    e->ctr.packets_in_flows += n;
+  return rc;
+}
+
 int fsi_engine_feed(fsi_engine *e, const fs_packet_view *pkt) {
   if (e->workers)
     return fs_workers_feed(e->workers, pkt);
@@ -142,15 +201,26 @@ int fsi_engine_feed(fsi_engine *e, const fs_packet_view *pkt) {
     e->ctr.skipped[FS_SKIP_DUPLICATE]++;
     return 0;
   }
-  memset(&e->res, 0, sizeof e->res);
-  e->res.struct_size = sizeof e->res;
-  int rc = e->ex.ops->extract(e->ex.self, pkt, &e->res);
+  fs_extract_result *r = &e->q_res[e->q_len];
+  memset(r, 0, sizeof *r);
+  r->struct_size = sizeof *r;
+  int rc = e->ex.ops->extract(e->ex.self, pkt, r);
   if (rc > 0) {
     e->ctr.skipped[rc < 32 ? rc : FS_SKIP_MALFORMED]++;
     return 0;
   }
   if (rc < 0)
     return rc;
+  if (queue_packet(e, pkt, r)) {
+    if (e->q_len == QUEUE_LEN)
+      return drain(e);
+    return 0;
+  }
+  /* Headers too long to copy: keep order, then track it from its own bytes. */
+  rc = drain(e);
+  if (rc != 0)
+    return rc;
+  e->res = *r;
   e->in_track = 1;
   rc = fs_tracker_track(e->tracker, pkt, &e->res, NULL);
   e->in_track = 0;
@@ -164,6 +234,9 @@ int fsi_engine_advance(fsi_engine *e, fs_time_ns now) {
     return fs_workers_advance(e->workers, now);
   if (e->driver)
     return fs_driver_advance(e->driver, now);
+  int rc = drain(e);
+  if (rc != 0)
+    return rc;
   if (e->ex.ops && e->ex.ops->tick)
     e->ex.ops->tick(e->ex.self, now);
   return fs_tracker_advance(e->tracker, now);
@@ -174,6 +247,9 @@ int fsi_engine_finish(fsi_engine *e) {
     return fs_workers_finish(e->workers);
   if (e->driver)
     return fs_driver_finish(e->driver);
+  int rc = drain(e);
+  if (rc != 0)
+    return rc;
   return fs_tracker_flush(e->tracker);
 }
 
@@ -185,9 +261,14 @@ fs_tracker *fsi_engine_tracker(fsi_engine *e) {
   return e->tracker;
 }
 
-const fs_extract_result *fsi_engine_current(const fsi_engine *e) {
+const fs_extract_result *fsi_engine_current(const fsi_engine *e, const fs_packet_view *pkt) {
   if (e->workers) /* the worker kept the extraction with the event */
     return fs_workers_current_extract(e->workers);
+  if (e->q_tracking && pkt) { /* integer compare: pkt may point anywhere */
+    uintptr_t p = (uintptr_t)pkt, q = (uintptr_t)e->q_pkt;
+    if (p >= q && p < q + sizeof e->q_pkt)
+      return &e->q_res[(p - q) / sizeof e->q_pkt[0]];
+  }
   return e->in_track ? &e->res : NULL;
 }
 

@@ -57,11 +57,11 @@ void fsi_engine_tracker_counters(fsi_engine *e, fs_tracker_counters *out);
 uint32_t fsi_engine_max_flows(const fsi_engine *e);
 
 /**
- * During a feed on the extractor + tracker engine: the extraction of the
- * packet being tracked (so a flow-started handler need not decode it
- * again); NULL otherwise.
+ * While the extractor + tracker engine tracks packets: the extraction of
+ * @p pkt (the event's packet), so a flow-started handler need not decode
+ * it again; NULL otherwise. Its payload bytes are not available.
  */
-const fs_extract_result *fsi_engine_current(const fsi_engine *e);
+const fs_extract_result *fsi_engine_current(const fsi_engine *e, const fs_packet_view *pkt);
 
 /** Fills @p out. */
 void fsi_engine_counters_get(fsi_engine *e, fsi_engine_counters *out);

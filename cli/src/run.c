@@ -42,8 +42,8 @@ static void on_event(void *self, const fs_event *ev) {
   switch (ev->type) {
   case FS_EV_FLOW_STARTED:
     if (ev->key)
-      fsi_encap_map_note(&rc->encaps, ev->key, ev->orientation, fsi_engine_current(rc->engine),
-                         ev->packet);
+      fsi_encap_map_note(&rc->encaps, ev->key, ev->orientation,
+                         fsi_engine_current(rc->engine, ev->packet), ev->packet);
     break;
   case FS_EV_ESTABLISHED:
   case FS_EV_STATE_CHANGE:
