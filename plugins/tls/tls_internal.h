@@ -8,7 +8,8 @@
  * ServerHello parsing), tls_fingerprint.c (JA3, JA3S, JA4), tls_names.c
  * (Zeek's names for versions, ciphers, curves, alerts), tls_session.c (record
  * layer, handshake reassembly, connection state), tls_message.c (the emitted
- * message), tls_plugin.c (descriptor, probe, parser ops).
+ * message), tls_preamble.c (where TLS starts: hello headers, clear-text
+ * preambles), tls_plugin.c (descriptor, probe, parser ops).
  */
 #ifndef FLOWSCOPE_TLS_INTERNAL_H
 #define FLOWSCOPE_TLS_INTERNAL_H
@@ -147,6 +148,32 @@ const char *fsi_tls_alert_name(uint32_t v, char *buf, size_t buflen);
 /* 1 when the cipher suite uses ECDHE key exchange (TLS <= 1.2). */
 int fsi_tls_cipher_is_ecdhe(uint32_t v);
 
+/* ---- where TLS starts -------------------------------------------------- */
+
+/* Largest clear-text preamble skipped on a side before its first TLS record
+ * (STARTTLS exchanges, proxy handshakes); more poisons. */
+#define FSI_TLS_MAX_PREAMBLE 16384u
+/* Bytes per side the probe may look at: room for the clear-text part of a
+ * STARTTLS exchange (greeting, capabilities) before the hello. */
+#define FSI_TLS_PROBE_MAX 2048u
+
+/* Whether @p d starts with a record carrying a ClientHello or ServerHello
+ * (content type 22, record version 3.0-3.4, record length 4..2^14+2048,
+ * handshake type 1 or 2, hello length 38..65536, hello version 3.x): an
+ * fs_probe_result, answered after at most 11 bytes. */
+uint32_t fsi_tls_hello_header(const uint8_t *d, size_t len);
+/* 1 when the 5 bytes at @p h are a plausible record header (content type
+ * 20-24, version 3.0-3.4, length at most 2^14 + 2048). */
+int fsi_tls_record_header_ok(const uint8_t *h);
+/* Scans clear text for the first hello record header. Returns how many
+ * bytes precede it (*found = 1), or how many bytes can be skipped for sure
+ * (*found = 0: the rest may start a header and needs more bytes). */
+size_t fsi_tls_preamble_scan(const uint8_t *d, size_t len, int *found);
+/* The probe's view of a side that starts with clear text: NEED_MORE while
+ * the bytes start like a known STARTTLS / SSLRequest / proxy exchange and no
+ * hello header followed yet, YES once one did, NO for anything else. */
+uint32_t fsi_tls_probe_preamble(const uint8_t *d, size_t len);
+
 /* ---- connection state -------------------------------------------------- */
 
 /* Largest hello message kept (bytes of the handshake body); larger poisons. */
@@ -175,6 +202,8 @@ typedef struct fsi_tls_side {
   uint32_t app_records; /* application_data records seen */
   uint32_t stopped;     /* nothing more to learn from this side (gap, FIN) */
   uint32_t records;     /* records seen */
+  uint32_t preamble;    /* the side began with clear text: skipping to a hello */
+  uint32_t clear_bytes; /* clear-text bytes skipped before its first record */
 } fsi_tls_side;
 
 /* The state of one TLS connection. */
@@ -186,10 +215,16 @@ typedef struct fsi_tls_conn {
   uint32_t ch_count;    /* ClientHellos seen */
   uint32_t ch_v2;       /* ch_buf holds an SSLv2 CLIENT-HELLO */
   uint32_t client_side; /* fs_side that sent the ClientHello */
-  uint8_t *sh_buf;      /* latest ServerHello body */
+  uint8_t *ch2_buf;     /* second ClientHello body (after a HelloRetryRequest) */
+  uint32_t ch2_len;
+  uint32_t ch2_done; /* ch2_buf holds a complete, valid ClientHello */
+  uint8_t *sh_buf;   /* latest ServerHello body */
   uint32_t sh_len;
-  uint32_t sh_done;                /* sh_buf holds a complete, valid ServerHello */
-  uint32_t sh_count;               /* ServerHellos seen (a HelloRetryRequest counts) */
+  uint32_t sh_done;   /* sh_buf holds a complete, valid ServerHello */
+  uint32_t sh_count;  /* ServerHellos seen (a HelloRetryRequest counts) */
+  uint32_t sh_is_hrr; /* sh_buf holds a HelloRetryRequest */
+  uint8_t *hrr_buf;   /* the HelloRetryRequest, once a ServerHello followed it */
+  uint32_t hrr_len;
   uint32_t server_side;            /* fs_side that sent the ServerHello */
   uint8_t *cert_buf;               /* prefix of the first Certificate message (TLS <= 1.2) */
   uint32_t cert_len;               /* bytes kept in cert_buf */
@@ -224,6 +259,8 @@ int fsi_tls_conn_feed(fsi_tls_conn *c, uint32_t side, const uint8_t *data, size_
                       size_t *consumed);
 /* Parses the connection's kept ClientHello (TLS or SSLv2 form). 0 = ok. */
 int fsi_tls_conn_client_hello(const fsi_tls_conn *c, fsi_tls_client_hello *out);
+/* Parses the second ClientHello (after a HelloRetryRequest). 0 = ok. */
+int fsi_tls_conn_retry_hello(const fsi_tls_conn *c, fsi_tls_client_hello *out);
 /* 1 when nothing more can be learned from either side. */
 int fsi_tls_conn_complete(const fsi_tls_conn *c);
 

@@ -10,7 +10,7 @@
 
 #include "tls_internal.h"
 
-#define MAX_FIELDS 32u
+#define MAX_FIELDS 40u
 
 static fs_field field_list(const char *name, const uint64_t *items, uint32_t n) {
   fs_field f;
@@ -49,12 +49,14 @@ void fsi_tls_emit(const fsi_tls_conn *c, void (*emit)(void *, const fs_message *
   fs_field f[MAX_FIELDS];
   uint32_t nf = 0;
   char vbuf[32], cbuf[32], gbuf[32], abuf[32];
-  char ja3[33], ja3s[33], ja4[37];
-  fsi_tls_sb ja3_text = {0}, ja3s_text = {0}, scratch = {0};
-  fsi_tls_client_hello ch;
-  fsi_tls_server_hello sh;
+  char ja3[33], ja3s[33], ja4[37], ja3_2[33], ja4_2[37], hrr_ja3s[33];
+  fsi_tls_sb ja3_text = {0}, ja3s_text = {0}, scratch = {0}, ja3_2_text = {0}, hrr_text = {0};
+  fsi_tls_client_hello ch, ch2;
+  fsi_tls_server_hello sh, hrr;
   int have_ch = fsi_tls_conn_client_hello(c, &ch) == 0;
+  int have_ch2 = fsi_tls_conn_retry_hello(c, &ch2) == 0;
   int have_sh = c->sh_done && fsi_tls_parse_server_hello(c->sh_buf, c->sh_len, &sh) == 0;
+  int have_hrr = c->hrr_buf && fsi_tls_parse_server_hello(c->hrr_buf, c->hrr_len, &hrr) == 0;
 
   /* One block for every integer list. */
   size_t n_items = 0;
@@ -150,6 +152,26 @@ void fsi_tls_emit(const fsi_tls_conn *c, void (*emit)(void *, const fs_message *
     f[nf++] = field_list("server_extensions", next, n);
     next += n;
   }
+  if (have_ch2) {
+    /* The second ClientHello (after a HelloRetryRequest). */
+    fsi_tls_ja3_string(&ch2, &ja3_2_text);
+    fsi_tls_md5_hex(ja3_2_text.p ? ja3_2_text.p : "", ja3_2_text.len, ja3_2);
+    fsi_tls_ja4(&ch2, &scratch, ja4_2);
+    if (ch2.sni.n > 0)
+      f[nf++] = fs_field_str("retry_server_name", (const char *)ch2.sni.p, ch2.sni.n);
+    f[nf++] = field_cstr("retry_ja3", ja3_2);
+    f[nf++] = fs_field_str("retry_ja3_string", ja3_2_text.p, ja3_2_text.len);
+    f[nf++] = field_cstr("retry_ja4", ja4_2);
+  }
+  if (have_hrr) {
+    fsi_tls_ja3s_string(&hrr, &hrr_text);
+    fsi_tls_md5_hex(hrr_text.p ? hrr_text.p : "", hrr_text.len, hrr_ja3s);
+    f[nf++] = field_cstr("hrr_ja3s", hrr_ja3s);
+    f[nf++] = fs_field_str("hrr_ja3s_string", hrr_text.p, hrr_text.len);
+  }
+  uint64_t preamble = (uint64_t)c->side[0].clear_bytes + c->side[1].clear_bytes;
+  if (preamble)
+    f[nf++] = fs_field_u64("preamble_bytes", preamble);
   if (c->poison)
     f[nf++] = field_cstr("parse_error", c->poison);
   /* Alerts in clear as "client:2:40" (sender, level, description). */
@@ -179,10 +201,12 @@ void fsi_tls_emit(const fsi_tls_conn *c, void (*emit)(void *, const fs_message *
   m.ts = c->first_ts;
   m.fields = f;
   m.n_fields = nf;
-  if (!ja3_text.oom && !ja3s_text.oom)
+  if (!ja3_text.oom && !ja3s_text.oom && !ja3_2_text.oom && !hrr_text.oom)
     emit(emit_ctx, &m);
   free(items);
   fsi_tls_sb_free(&ja3_text);
   fsi_tls_sb_free(&ja3s_text);
+  fsi_tls_sb_free(&ja3_2_text);
+  fsi_tls_sb_free(&hrr_text);
   fsi_tls_sb_free(&scratch);
 }

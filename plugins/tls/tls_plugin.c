@@ -88,9 +88,6 @@ static void tls_destroy(void *self) {
   free(p);
 }
 
-/* A TLS record carrying a ClientHello or ServerHello: content type 22,
- * record version 3.0-3.4, a sane length, handshake type 1 or 2, a hello
- * length that fits, and a 3.x hello version. */
 /* An SSLv2-framed CLIENT-HELLO offering SSL 2.0 or 3.x (RFC 6101 E.1). */
 static uint32_t sslv2_probe(const uint8_t *d, size_t len) {
   if (len < 5)
@@ -103,47 +100,17 @@ static uint32_t sslv2_probe(const uint8_t *d, size_t len) {
   return FS_PROBE_NO;
 }
 
+/* A hello at the start of either side (a capture may start with either),
+ * an SSLv2-compatible CLIENT-HELLO, or a hello after the clear-text start of
+ * a STARTTLS / SSLRequest / proxy exchange (tls_preamble.c). */
 static uint32_t tls_probe(const uint8_t *d, size_t len, uint32_t side) {
-  (void)side; /* a capture may start with either hello */
+  (void)side;
+  uint32_t r = FS_PROBE_NO;
   if (len > 0 && (d[0] & 0x80u))
-    return sslv2_probe(d, len);
-  static const size_t need[] = {1, 2, 3, 5, 6, 9, 11};
-  for (size_t step = 0; step < sizeof need / sizeof need[0]; step++) {
-    if (len < need[step])
-      return FS_PROBE_NEED_MORE;
-    switch (step) {
-    case 0:
-      if (d[0] != 22)
-        return FS_PROBE_NO;
-      break;
-    case 1:
-      if (d[1] != 3)
-        return FS_PROBE_NO;
-      break;
-    case 2:
-      if (d[2] > 4)
-        return FS_PROBE_NO;
-      break;
-    case 3: {
-      uint32_t rlen = ((uint32_t)d[3] << 8) | d[4];
-      if (rlen < 4 || rlen > FSI_TLS_MAX_RECORD)
-        return FS_PROBE_NO;
-      break;
-    }
-    case 4:
-      if (d[5] != 1 && d[5] != 2)
-        return FS_PROBE_NO;
-      break;
-    case 5: {
-      uint32_t hlen = ((uint32_t)d[6] << 16) | ((uint32_t)d[7] << 8) | d[8];
-      if (hlen < 38 || hlen > FSI_TLS_MAX_HELLO)
-        return FS_PROBE_NO;
-      break;
-    }
-    default: return d[9] == 3 && d[10] <= 4 ? FS_PROBE_YES : FS_PROBE_NO;
-    }
-  }
-  return FS_PROBE_NO;
+    r = sslv2_probe(d, len);
+  else
+    r = fsi_tls_hello_header(d, len);
+  return r != FS_PROBE_NO ? r : fsi_tls_probe_preamble(d, len);
 }
 
 static const fs_session_parser_ops tls_session_ops = {
@@ -171,7 +138,7 @@ static const fs_protocol_desc tls_protocol = {
     .name = "ssl",
     .ports = tls_ports,
     .n_ports = (uint32_t)(sizeof tls_ports / sizeof tls_ports[0]),
-    .probe_max_bytes = 16,
+    .probe_max_bytes = FSI_TLS_PROBE_MAX,
     .probe = tls_probe,
     .session = &tls_session_ops,
     .datagram = NULL,

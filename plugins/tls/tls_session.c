@@ -30,10 +30,14 @@ void fsi_tls_conn_init(fsi_tls_conn *c) { memset(c, 0, sizeof *c); }
 
 void fsi_tls_conn_clear(fsi_tls_conn *c) {
   free(c->ch_buf);
+  free(c->ch2_buf);
   free(c->sh_buf);
+  free(c->hrr_buf);
   free(c->cert_buf);
   c->ch_buf = NULL;
+  c->ch2_buf = NULL;
   c->sh_buf = NULL;
+  c->hrr_buf = NULL;
   c->cert_buf = NULL;
 }
 
@@ -43,6 +47,12 @@ int fsi_tls_conn_client_hello(const fsi_tls_conn *c, fsi_tls_client_hello *out) 
   if (c->ch_v2)
     return fsi_tls_parse_sslv2_client_hello(c->ch_buf, c->ch_len, out);
   return fsi_tls_parse_client_hello(c->ch_buf, c->ch_len, out);
+}
+
+int fsi_tls_conn_retry_hello(const fsi_tls_conn *c, fsi_tls_client_hello *out) {
+  if (!c->ch2_done)
+    return -1;
+  return fsi_tls_parse_client_hello(c->ch2_buf, c->ch2_len, out);
 }
 
 static int side_done(const fsi_tls_side *s) { return s->stopped || s->encrypted; }
@@ -73,6 +83,7 @@ static void server_hello_done(fsi_tls_conn *c) {
     return;
   }
   c->sh_done = 1;
+  c->sh_is_hrr = (uint32_t)sh.is_hrr;
   c->version = sh.selected_version ? sh.selected_version : sh.version;
   c->cipher = sh.cipher;
   if (sh.key_share_group)
@@ -87,6 +98,24 @@ static void server_hello_done(fsi_tls_conn *c) {
   }
 }
 
+/* The second ClientHello of the client (TLS 1.3 sends it in clear after a
+ * HelloRetryRequest; tshark lists it as a ClientHello of its own). Later
+ * ones, and one from the other side, are skipped. */
+static void keep_second_hello(fsi_tls_conn *c, uint32_t side) {
+  fsi_tls_side *s = &c->side[side];
+  if (c->ch_count != 2 || !c->ch_done || c->ch_v2 || side != c->client_side ||
+      s->hs_len > FSI_TLS_MAX_HELLO || s->hs_len == 0)
+    return;
+  c->ch2_buf = malloc(s->hs_len);
+  if (!c->ch2_buf) {
+    c->poison = "tls: out of memory";
+    return;
+  }
+  c->ch2_len = s->hs_len;
+  s->hs_keep = c->ch2_buf;
+  s->hs_keep_cap = s->hs_len;
+}
+
 /* A handshake header is complete: decide whether to keep the body. */
 static void hs_begin(fsi_tls_conn *c, uint32_t side) {
   fsi_tls_side *s = &c->side[side];
@@ -94,8 +123,10 @@ static void hs_begin(fsi_tls_conn *c, uint32_t side) {
   s->hs_keep_cap = 0;
   switch (s->hs_type) {
   case HS_CLIENT_HELLO:
-    if (c->ch_count++ > 0)
+    if (c->ch_count++ > 0) {
+      keep_second_hello(c, side);
       return; /* the first ClientHello names the client */
+    }
     if (s->hs_len > FSI_TLS_MAX_HELLO || s->hs_len == 0) {
       c->poison = "tls: ClientHello too large or empty";
       return;
@@ -121,8 +152,16 @@ static void hs_begin(fsi_tls_conn *c, uint32_t side) {
       c->poison = "tls: ServerHello too large or empty";
       return;
     }
-    free(c->sh_buf);
+    if (c->sh_done && c->sh_is_hrr && !c->hrr_buf) {
+      /* Keep the HelloRetryRequest: tshark lists it as a ServerHello. */
+      c->hrr_buf = c->sh_buf;
+      c->hrr_len = c->sh_len;
+    } else {
+      free(c->sh_buf);
+    }
+    c->sh_buf = NULL;
     c->sh_done = 0;
+    c->sh_is_hrr = 0;
     c->sh_buf = malloc(s->hs_len);
     if (!c->sh_buf) {
       c->poison = "tls: out of memory";
@@ -183,6 +222,15 @@ static void hs_end(fsi_tls_conn *c, uint32_t side) {
       c->poison = "tls: malformed ClientHello";
     else
       c->ch_done = 1;
+  } else if (s->hs_keep == c->ch2_buf && c->ch2_buf) {
+    fsi_tls_client_hello ch;
+    if (fsi_tls_parse_client_hello(c->ch2_buf, c->ch2_len, &ch) == 0) {
+      c->ch2_done = 1;
+    } else { /* the first hello still names the connection */
+      free(c->ch2_buf);
+      c->ch2_buf = NULL;
+      c->ch2_len = 0;
+    }
   } else if (s->hs_keep == c->sh_buf && c->sh_buf) {
     server_hello_done(c);
   } else if (s->hs_keep && s->hs_keep == c->cert_buf) {
@@ -309,6 +357,18 @@ static long sslv2_record(fsi_tls_conn *c, uint32_t side, const uint8_t *h, size_
   return (long)(2 + rlen);
 }
 
+/* Whether a side's first bytes are clear text rather than TLS: not a TLS
+ * content type (20-24), and not an SSLv2 CLIENT-HELLO / SERVER-HELLO header
+ * (high bit, then message type 1 or 4). Clear-text protocols do not start
+ * with bytes 20-24; a MySQL greeting may start with a high length byte. */
+static int starts_clear_text(const fsi_tls_conn *c, const uint8_t *h) {
+  if (h[0] >= CT_CHANGE_CIPHER_SPEC && h[0] <= CT_HEARTBEAT)
+    return 0;
+  if ((h[0] & 0x80u) && (h[2] == 1 || (h[2] == 4 && c->ch_v2)))
+    return 0;
+  return 1;
+}
+
 int fsi_tls_conn_feed(fsi_tls_conn *c, uint32_t side, const uint8_t *data, size_t len,
                       size_t *consumed) {
   side &= 1u;
@@ -323,6 +383,23 @@ int fsi_tls_conn_feed(fsi_tls_conn *c, uint32_t side, const uint8_t *data, size_
   }
   while (len - off >= 5 && !fsi_tls_conn_complete(c)) {
     const uint8_t *h = data + off;
+    if (s->records == 0 && (s->preamble || starts_clear_text(c, h))) {
+      /* Clear text before TLS (STARTTLS, a proxy handshake): skip to the
+       * first hello record header. */
+      s->preamble = 1;
+      int found;
+      size_t skip = fsi_tls_preamble_scan(h, len - off, &found);
+      if (skip > FSI_TLS_MAX_PREAMBLE - s->clear_bytes) {
+        c->poison = "tls: no TLS hello within the clear-text preamble";
+        break;
+      }
+      s->clear_bytes += (uint32_t)skip;
+      off += skip;
+      if (!found)
+        break;
+      s->preamble = 0;
+      continue;
+    }
     if ((h[0] & 0x80u) && s->records == 0) {
       long used = sslv2_record(c, side, h, len - off);
       if (used == 0)

@@ -14,9 +14,9 @@
 #include "tls_corpus_compare.h"
 
 /* Floors: measured shares minus a little (see docs/plugins-tls.md). */
-#define JA3_FLOOR_PERCENT 87.0
-#define JA4_FLOOR_PERCENT 96.0
-#define JA3S_FLOOR_PERCENT 86.0
+#define JA3_FLOOR_PERCENT 99.5
+#define JA4_FLOOR_PERCENT 99.0
+#define JA3S_FLOOR_PERCENT 99.5
 
 static void *plugin_handle;
 static const fs_protocol_desc *proto;

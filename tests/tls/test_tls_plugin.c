@@ -254,10 +254,9 @@ static void test_garbage_poisons(void **state) {
     const char *bytes;
     size_t n;
   } inputs[] = {
-      {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 27},
       {"\x16\x03\x09\x00\x10", 5},         /* record version 3.9 */
       {"\x16\x03\x01\xff\xff", 5},         /* longer than 2^14 + 2048 */
-      {"\x80\x05\x02\x03\x00\x00\x00", 7}, /* SSLv2 framing, not a CLIENT-HELLO */
+      {"\x80\x05\x01\x03\x00\x00\x00", 7}, /* SSLv2 CLIENT-HELLO, 5 bytes: too short */
   };
   for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
     th_out o = {0};
@@ -334,7 +333,9 @@ static void test_poison_after_hello_emits(void **state) {
   (void)state;
   stream c1, s1, c2;
   tls13_flights(&c1, &s1, &c2);
-  static const uint8_t junk[] = {0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00};
+  /* An alert record header with version 9.0 (not clear text: 0x15 is a
+   * TLS content type). */
+  static const uint8_t junk[] = {0x15, 0x09, 0x00, 0x00, 0x02, 0x00, 0x00};
   for (unsigned seed = 0; seed < 3; seed++) {
     th_out o = {0};
     th_flow f;
@@ -386,6 +387,223 @@ static void test_gaps(void **state) {
   assert_null(strstr(o2.text, "ja3s="));
 }
 
+/* ---- clear text before TLS (STARTTLS, proxies) ---------------------------- */
+
+/* An SMTP STARTTLS exchange (RFC 3207 section 5), then the TLS 1.3 flights. */
+static const char *const SMTP_S1 = "220 mx.example ESMTP\r\n";
+static const char *const SMTP_C1 = "EHLO client.example\r\n";
+static const char *const SMTP_S2 = "250-mx.example\r\n250 STARTTLS\r\n";
+static const char *const SMTP_C2 = "STARTTLS\r\n";
+static const char *const SMTP_S3 = "220 2.0.0 Ready to start TLS\r\n";
+
+static void run_smtp_starttls(th_out *o, unsigned seed) {
+  stream c1, s1, c2;
+  tls13_flights(&c1, &s1, &c2);
+  /* The server's last clear line and its ServerHello arrive together. */
+  stream s_tls;
+  s_tls.n = strlen(SMTP_S3);
+  memcpy(s_tls.b, SMTP_S3, s_tls.n);
+  memcpy(s_tls.b + s_tls.n, s1.b, s1.n);
+  s_tls.n += s1.n;
+  struct {
+    uint32_t side;
+    const uint8_t *p;
+    size_t n;
+  } steps[] = {
+      {1, (const uint8_t *)SMTP_S1, strlen(SMTP_S1)},
+      {0, (const uint8_t *)SMTP_C1, strlen(SMTP_C1)},
+      {1, (const uint8_t *)SMTP_S2, strlen(SMTP_S2)},
+      {0, (const uint8_t *)SMTP_C2, strlen(SMTP_C2)},
+      {0, c1.b, c1.n},
+      {1, s_tls.b, s_tls.n},
+      {0, c2.b, c2.n},
+  };
+  th_flow f;
+  th_open(&f, proto, o);
+  for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+    assert_int_equal(f.status, FS_PARSE_OK);
+    if (seed)
+      th_feed_split(&f, steps[i].side, steps[i].p, steps[i].n, 1000, seed + (unsigned)i);
+    else
+      th_feed(&f, steps[i].side, steps[i].p, steps[i].n, 1000);
+  }
+  assert_int_equal(f.status, FS_PARSE_DONE);
+  th_close(&f);
+}
+
+/* The hellos after the clear-text exchange read as in a plain connection;
+ * preamble_bytes counts the five clear lines; any split gives the same. */
+static void test_smtp_starttls(void **state) {
+  (void)state;
+  th_out o = {0};
+  run_smtp_starttls(&o, 0);
+  assert_int_equal(o.count, 1);
+  assert_field(&o, "server_name", "server");
+  assert_field(&o, "ja3", "da4dea34fe6d4ce5f0725df3f2682fa0");
+  assert_field(&o, "ja3s_string", "771,4865,51-43");
+  assert_field(&o, "established", "1");
+  char n[16];
+  snprintf(n, sizeof n, "%zu",
+           strlen(SMTP_S1) + strlen(SMTP_C1) + strlen(SMTP_S2) + strlen(SMTP_C2) + strlen(SMTP_S3));
+  assert_field(&o, "preamble_bytes", n);
+  for (unsigned seed = 1; seed <= 8; seed++) {
+    th_out split = {0};
+    run_smtp_starttls(&split, seed);
+    assert_string_equal(o.text, split.text);
+  }
+}
+
+/* The probe keeps an SMTP/IMAP/PostgreSQL/SOCKS start as a candidate until
+ * the hello shows up, and refuses clear text that is none of them. */
+static void test_probe_clear_text_starts(void **state) {
+  (void)state;
+  stream c1, s1, c2;
+  tls13_flights(&c1, &s1, &c2);
+  static const char *const need_more[] = {
+      "220 mx.example ESMTP\r\n",
+      "EHLO x\r\nSTARTTLS\r\n",
+      "* OK IMAP4rev1 ready\r\n",
+      "a1 STARTTLS\r\n",
+      "+OK POP3\r\n",
+      "AUTH TLS\r\n",
+      "<?xml version='1.0'?>",
+      "CONNECT h:443 HTTP/1.1\r\n\r\n",
+      "2",
+  };
+  for (size_t i = 0; i < sizeof need_more / sizeof need_more[0]; i++)
+    assert_int_equal(proto->probe((const uint8_t *)need_more[i], strlen(need_more[i]), 0),
+                     FS_PROBE_NEED_MORE);
+  static const char *const no[] = {
+      "USER anonymous\r\n",
+      "SSH-2.0-OpenSSH_9.6\r\n",
+      "a1 LOGIN user pass\r\n",
+      "GET / HTTP/1.1\r\n",
+  };
+  for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+    assert_int_equal(proto->probe((const uint8_t *)no[i], strlen(no[i]), 0), FS_PROBE_NO);
+  uint8_t buf[1024];
+  /* SMTP client: command lines, then the ClientHello record. */
+  size_t n = strlen(need_more[1]);
+  memcpy(buf, need_more[1], n);
+  memcpy(buf + n, c1.b, c1.n);
+  assert_int_equal(proto->probe(buf, n + 11, 0), FS_PROBE_YES);
+  assert_int_equal(proto->probe(buf, n + 10, 0), FS_PROBE_NEED_MORE);
+  /* PostgreSQL (protocol docs, "SSL Session Encryption"): SSLRequest is
+   * length 8, code 80877103 (0x04d2162f); the server answers 'S' and its
+   * ServerHello follows. */
+  static const uint8_t ssl_request[] = {0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f};
+  memcpy(buf, ssl_request, 8);
+  memcpy(buf + 8, c1.b, c1.n);
+  assert_int_equal(proto->probe(buf, 8, 0), FS_PROBE_NEED_MORE);
+  assert_int_equal(proto->probe(buf, 8 + c1.n, 0), FS_PROBE_YES);
+  buf[0] = 'S';
+  memcpy(buf + 1, s1.b, s1.n);
+  assert_int_equal(proto->probe(buf, 1, 1), FS_PROBE_NEED_MORE);
+  assert_int_equal(proto->probe(buf, 1 + s1.n, 1), FS_PROBE_YES);
+  assert_int_equal(proto->probe((const uint8_t *)"S\r\n", 3, 1), FS_PROBE_NO);
+  /* SOCKS 5 (RFC 1928): greeting with one method (no auth), then CONNECT to
+   * 1.2.3.4:443, then the ClientHello. */
+  static const uint8_t socks5[] = {5, 1, 0, 5, 1, 0, 1, 1, 2, 3, 4, 0x01, 0xbb};
+  memcpy(buf, socks5, sizeof socks5);
+  memcpy(buf + sizeof socks5, c1.b, c1.n);
+  assert_int_equal(proto->probe(buf, sizeof socks5, 0), FS_PROBE_NEED_MORE);
+  assert_int_equal(proto->probe(buf, sizeof socks5 + c1.n, 0), FS_PROBE_YES);
+  assert_true(proto->probe_max_bytes >= 1024);
+}
+
+/* At most 16 KiB of clear text is skipped before a hello: exactly that much
+ * is fine, one byte more poisons with a reason (and no message). */
+static void test_preamble_bound(void **state) {
+  (void)state;
+  stream c1, s1, c2;
+  tls13_flights(&c1, &s1, &c2);
+  static uint8_t text[16384 + 1];
+  memcpy(text, "CONNECT x:443 HTTP/1.1\r\n", 24);
+  memset(text + 24, 'a', sizeof text - 24);
+  for (size_t extra = 0; extra <= 1; extra++) {
+    th_out o = {0};
+    th_flow f;
+    th_open(&f, proto, &o);
+    th_feed(&f, 0, text, 16384 + extra, 1);
+    th_feed(&f, 0, c1.b, c1.n, 2);
+    if (extra) {
+      assert_int_equal(f.status, FS_PARSE_POISON);
+      assert_string_equal(f.ops->poison_reason(f.parser),
+                          "tls: no TLS hello within the clear-text preamble");
+    } else {
+      assert_int_equal(f.status, FS_PARSE_OK);
+    }
+    th_close(&f);
+    assert_int_equal(o.count, extra ? 0 : 1);
+    if (!extra) {
+      assert_field(&o, "ja3", "da4dea34fe6d4ce5f0725df3f2682fa0");
+      assert_field(&o, "preamble_bytes", "16384");
+    }
+  }
+}
+
+/* ---- HelloRetryRequest ---------------------------------------------------- */
+
+/* HelloRetryRequest (RFC 8446 4.1.3/4.1.4): a ServerHello whose random is
+ * SHA-256("HelloRetryRequest"), version 0x0303, empty session id, cipher
+ * 1301, null compression, extensions supported_versions (0x0304) then
+ * key_share asking for secp256r1 (0x0017). */
+static const char *const HRR13 = "02 000034 0303"
+                                 "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c"
+                                 "00 1301 00 000c 002b00020304 003300020017";
+
+/* Client: RFC 8448's ClientHello; server: HelloRetryRequest and a CCS;
+ * client: CCS and a second ClientHello (the GREASE hello of the hello tests,
+ * so that its fingerprint differs); then RFC 8448's ServerHello and the
+ * encrypted flights. */
+static void run_hrr(th_out *o, unsigned seed) {
+  stream c1, s1, c2, s_hrr, c_retry;
+  tls13_flights(&c1, &s1, &c2);
+  memset(&s_hrr, 0, sizeof s_hrr);
+  memset(&c_retry, 0, sizeof c_retry);
+  add_hex_record(&s_hrr, 22, 3, HRR13);
+  add_hex_record(&s_hrr, 20, 3, "01");
+  add_hex_record(&c_retry, 20, 3, "01");
+  add_hex_record(&c_retry, 22, 3, TT_GREASE_CH);
+  stream *order[] = {&c1, &s_hrr, &c_retry, &s1, &c2};
+  uint32_t sides[] = {0, 1, 0, 1, 0};
+  th_flow f;
+  th_open(&f, proto, o);
+  for (unsigned i = 0; i < 5; i++) {
+    if (seed)
+      th_feed_split(&f, sides[i], order[i]->b, order[i]->n, 100, seed + i);
+    else
+      th_feed(&f, sides[i], order[i]->b, order[i]->n, 100);
+  }
+  assert_int_equal(f.status, FS_PARSE_DONE);
+  th_close(&f);
+}
+
+static void test_hello_retry_request(void **state) {
+  (void)state;
+  th_out o = {0};
+  run_hrr(&o, 0);
+  assert_int_equal(o.count, 1);
+  /* The first hello names the connection, the final ServerHello its ja3s. */
+  assert_field(&o, "ja3", "da4dea34fe6d4ce5f0725df3f2682fa0");
+  assert_field(&o, "server_name", "server");
+  assert_field(&o, "ja3s_string", "771,4865,51-43");
+  /* The second hello (values as in test_tls_hello's GREASE test). */
+  assert_field(&o, "retry_server_name", "a.example");
+  assert_field(&o, "retry_ja3_string", "771,4865-49199-255,0-10-11-13-16-43-21,29-23,0");
+  assert_field(&o, "retry_ja3", "8b102174b33b957ebcd3a0ae1d54e4d5");
+  assert_field(&o, "retry_ja4", "t13d0307h2_938715873a05_dc49850d21d7");
+  /* The HelloRetryRequest's JA3S; MD5 of the text by Python's hashlib. */
+  assert_field(&o, "hrr_ja3s_string", "771,4865,43-51");
+  assert_field(&o, "hrr_ja3s", "f4febc55ea12b31ae17cfb7e614afda8");
+  assert_field(&o, "version", "TLSv13");
+  for (unsigned seed = 1; seed <= 6; seed++) {
+    th_out split = {0};
+    run_hrr(&split, seed);
+    assert_string_equal(o.text, split.text);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_descriptor_and_probe),
@@ -397,6 +615,10 @@ int main(void) {
       cmocka_unit_test(test_gaps),
       cmocka_unit_test(test_sslv2_compatible_hello),
       cmocka_unit_test(test_poison_after_hello_emits),
+      cmocka_unit_test(test_smtp_starttls),
+      cmocka_unit_test(test_probe_clear_text_starts),
+      cmocka_unit_test(test_preamble_bound),
+      cmocka_unit_test(test_hello_retry_request),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -27,11 +27,13 @@ typedef struct tps_record {
   char *sni, *ja3_string, *ja3, *ja4, *version, *ja3s, *curve, *subject_cn; /* "" if absent */
   int established;                                                          /* -1 when absent */
   int matched; /* used by the comparisons */
+  int retry;   /* the second ClientHello / the HelloRetryRequest of a message */
 } tps_record;
 
 typedef struct tps_result {
   tps_record *rec;
   size_t n, cap;
+  size_t messages; /* messages emitted (n also counts the retry records) */
   size_t flows, flows_dropped, poisoned;
   unsigned split; /* in: feed in 1-3 byte pieces (a pattern seeded by this) */
   th_out *render; /* in: optional, every message rendered as text */
@@ -79,6 +81,7 @@ static inline void tps_add_record(tps_result *r, const fs_message *m, const fs_f
   }
   tps_record *x = &r->rec[r->n++];
   memset(x, 0, sizeof *x);
+  r->messages++;
   int family = key->kind == FS_KEY_FIVE_TUPLE_V6 ? 6 : 4;
   fs_addr_format(family, client_is_a ? key->addr_a : key->addr_b, x->client, sizeof x->client);
   fs_addr_format(family, client_is_a ? key->addr_b : key->addr_a, x->server, sizeof x->server);
@@ -94,6 +97,25 @@ static inline void tps_add_record(tps_result *r, const fs_message *m, const fs_f
   x->subject_cn = tps_field(m, "subject_cn");
   const fs_field *est = fs_message_field(m, "established");
   x->established = est && est->kind == FS_FIELD_BOOL ? (int)est->v.u64 : -1;
+  /* tshark lists the second ClientHello after a HelloRetryRequest, and the
+   * HelloRetryRequest, as hellos of their own: one more record for them. */
+  if (!fs_message_field(m, "retry_ja3") && !fs_message_field(m, "hrr_ja3s"))
+    return;
+  if (r->n == r->cap) {
+    r->cap *= 2;
+    r->rec = realloc(r->rec, r->cap * sizeof *r->rec);
+  }
+  tps_record *y = &r->rec[r->n++];
+  memcpy(y, &r->rec[r->n - 2], sizeof *y);
+  y->retry = 1;
+  y->sni = tps_field(m, "retry_server_name");
+  y->ja3_string = tps_field(m, "retry_ja3_string");
+  y->ja3 = tps_field(m, "retry_ja3");
+  y->ja4 = tps_field(m, "retry_ja4");
+  y->version = strdup("");
+  y->ja3s = tps_field(m, "hrr_ja3s");
+  y->curve = strdup("");
+  y->subject_cn = strdup("");
 }
 
 /* The test host's emit: its side numbers are orientations (0 = from A). */
