@@ -186,6 +186,10 @@ static uint32_t clear_start(const uint8_t *d, size_t len, size_t *exact_len) {
 }
 
 uint32_t fsi_tls_probe_preamble(const uint8_t *d, size_t len) {
+  /* A TLS content type first is a record, never clear text (as the parser
+   * decides). */
+  if (len > 0 && d[0] >= 20 && d[0] <= 24)
+    return FS_PROBE_NO;
   size_t exact_len;
   uint32_t r = clear_start(d, len, &exact_len);
   if (r != FS_PROBE_YES)

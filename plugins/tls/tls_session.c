@@ -381,12 +381,17 @@ int fsi_tls_conn_feed(fsi_tls_conn *c, uint32_t side, const uint8_t *data, size_
     *consumed = len;
     return fsi_tls_conn_complete(c) ? FS_PARSE_DONE : FS_PARSE_OK;
   }
-  while (len - off >= 5 && !fsi_tls_conn_complete(c)) {
+  while (off < len && !fsi_tls_conn_complete(c)) {
     const uint8_t *h = data + off;
-    if (s->records == 0 && (s->preamble || starts_clear_text(c, h))) {
+    if (s->records == 0 && !s->preamble) {
+      if ((h[0] & 0x80u) && len - off < 3)
+        break; /* SSLv2 header or clear text: decided by its third byte */
+      s->preamble = (uint32_t)starts_clear_text(c, h);
+    }
+    if (s->preamble) {
       /* Clear text before TLS (STARTTLS, a proxy handshake): skip to the
-       * first hello record header. */
-      s->preamble = 1;
+       * first hello record header, whatever the bytes at hand (so that the
+       * count does not depend on how the stream was cut). */
       int found;
       size_t skip = fsi_tls_preamble_scan(h, len - off, &found);
       if (skip > FSI_TLS_MAX_PREAMBLE - s->clear_bytes) {
@@ -400,6 +405,8 @@ int fsi_tls_conn_feed(fsi_tls_conn *c, uint32_t side, const uint8_t *data, size_
       s->preamble = 0;
       continue;
     }
+    if (len - off < 5)
+      break;
     if ((h[0] & 0x80u) && s->records == 0) {
       long used = sslv2_record(c, side, h, len - off);
       if (used == 0)

@@ -3,7 +3,8 @@
  * sequence of chunks, each a header byte (bit 7: side; bits 0-6: length, 127
  * meaning "a gap on this side") followed by that many bytes. The chunks are
  * played twice, whole and in 1-3 byte pieces, and the emitted messages must
- * be identical (split invariance); ASan/UBSan catch the rest. */
+ * be identical (split invariance); the probe runs on the input's prefixes
+ * and must never change its mind; ASan/UBSan catch the rest. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   whole.len = split.len = 0;
   whole.count = split.count = 0;
   whole.text[0] = split.text[0] = '\0';
+  /* The probe on the input's prefixes: a valid answer, and once YES or NO
+   * the answer stays (more bytes never change a decision). */
+  uint32_t decided = FS_PROBE_NEED_MORE;
+  for (size_t n = 0; n <= size && n <= proto->probe_max_bytes; n++) {
+    uint32_t r = proto->probe(data, n, 0);
+    if (r > FS_PROBE_NEED_MORE || (decided != FS_PROBE_NEED_MORE && r != decided))
+      abort();
+    decided = r;
+    if (n > 64 && r != FS_PROBE_NEED_MORE)
+      break;
+  }
   play(proto, data, size, 0, &whole);
   play(proto, data, size, 1, &split);
   if (whole.count > 1 || whole.len != split.len || strcmp(whole.text, split.text) != 0)

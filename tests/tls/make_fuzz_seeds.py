@@ -26,6 +26,12 @@ SH12 = bytes.fromhex(
     "0200003c0303222222222222222222222222222222222222222222222222222222222222222200c02f000014ff0100"
     "0100000b00020100001000050003026832")
 
+# HelloRetryRequest: random = SHA-256("HelloRetryRequest"), cipher 1301,
+# supported_versions 0x0304, key_share asking for secp256r1.
+HRR13 = bytes.fromhex(
+    "020000340303cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c00130100000c"
+    "002b00020304003300020017")
+
 # One certificate (hand-built DER: issuer CN "Flowscope Root", subject CN
 # "leaf.example"), as in test_tls_hello.c.
 CERT_BODY = bytes.fromhex(
@@ -68,6 +74,23 @@ seeds = {
     + chunks(1, rec(22, bytes.fromhex("020000260300") + b"\x44" * 32 + bytes.fromhex("00000a00"), 0)
              + rec(20, b"\x01", 0)),
     "server_first": chunks(1, rec(22, RFC8448_SH)) + chunks(0, rec(22, RFC8448_CH, 1)),
+    # Clear text before TLS: SMTP STARTTLS (RFC 3207), PostgreSQL SSLRequest,
+    # SOCKS 5 (RFC 1928).
+    "smtp_starttls": chunks(1, b"220 mx.example ESMTP\r\n") + chunks(0, b"EHLO c.example\r\n")
+    + chunks(1, b"250-mx.example\r\n250 STARTTLS\r\n") + chunks(0, b"STARTTLS\r\n")
+    + chunks(1, b"220 2.0.0 Ready\r\n") + chunks(0, rec(22, RFC8448_CH, 1))
+    + chunks(1, rec(22, RFC8448_SH) + rec(20, b"\x01") + rec(23, b"\xde\xad")),
+    "postgres_sslrequest": chunks(0, bytes.fromhex("0000000804d2162f")) + chunks(1, b"S")
+    + chunks(0, rec(22, GREASE_CH, 1)) + chunks(1, rec(22, SH12)),
+    "socks5": chunks(0, bytes.fromhex("050100")) + chunks(1, bytes.fromhex("0500"))
+    + chunks(0, bytes.fromhex("05010001010203040 1bb".replace(" ", "")))
+    + chunks(1, bytes.fromhex("05000001000000000000")) + chunks(0, rec(22, RFC8448_CH, 1)),
+    # HelloRetryRequest (RFC 8446 4.1.3) and a second ClientHello.
+    "hello_retry": chunks(0, rec(22, RFC8448_CH, 1))
+    + chunks(1, rec(22, HRR13) + rec(20, b"\x01"))
+    + chunks(0, rec(20, b"\x01") + rec(22, GREASE_CH))
+    + chunks(1, rec(22, RFC8448_SH) + rec(20, b"\x01") + rec(23, b"\xde\xad"))
+    + chunks(0, rec(23, b"\x01\x02")),
 }
 
 os.makedirs(OUT, exist_ok=True)
