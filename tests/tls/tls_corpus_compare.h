@@ -146,8 +146,8 @@ static inline double tcc_ja3_share(tcc_run_fn run, void *ctx) {
     for (size_t i = 0; i < res.n; i++)
       if (!res.rec[i].matched && res.rec[i].ja3[0])
         printf("  EXTRA %s %s:%u -> %s:%u sni=%s ja3=%.60s\n", cappath + strlen(corpus),
-               res.rec[i].client, res.rec[i].client_port, res.rec[i].server,
-               res.rec[i].server_port, res.rec[i].sni, res.rec[i].ja3_string);
+               res.rec[i].client, res.rec[i].client_port, res.rec[i].server, res.rec[i].server_port,
+               res.rec[i].sni, res.rec[i].ja3_string);
     printf("tls.tsv %-70s %zu/%zu ClientHellos (flows %zu, poisoned %zu)\n",
            cappath + strlen(corpus), rows_good, rows, res.flows, res.poisoned);
     total += rows;
@@ -264,8 +264,8 @@ static inline double tcc_ja3s_share(tcc_run_fn run, void *ctx) {
     for (size_t i = 0; i < res.n; i++)
       if (res.rec[i].matched != 2 && res.rec[i].ja3s[0])
         printf("  EXTRA ja3s %s %s:%u -> %s:%u ja3s=%s\n", cappath + strlen(corpus),
-               res.rec[i].client, res.rec[i].client_port, res.rec[i].server,
-               res.rec[i].server_port, res.rec[i].ja3s);
+               res.rec[i].client, res.rec[i].client_port, res.rec[i].server, res.rec[i].server_port,
+               res.rec[i].ja3s);
     if (rows_good != rows)
       printf("ja3s.tsv %-60s %zu/%zu ServerHellos\n", cappath + strlen(corpus), rows_good, rows);
     total += rows;
