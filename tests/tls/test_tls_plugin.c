@@ -508,6 +508,33 @@ static void test_probe_clear_text_starts(void **state) {
   memcpy(buf + sizeof socks5, c1.b, c1.n);
   assert_int_equal(proto->probe(buf, sizeof socks5, 0), FS_PROBE_NEED_MORE);
   assert_int_equal(proto->probe(buf, sizeof socks5 + c1.n, 0), FS_PROBE_YES);
+  /* LDAP StartTLS (RFC 4511 4.14.1): LDAPMessage SEQUENCE (0x30, 29
+   * bytes), messageID 1, ExtendedRequest [APPLICATION 23] (0x77) whose
+   * requestName [0] is the OID text 1.3.6.1.4.1.1466.20037. */
+  static const char ldap_oid[] = "1.3.6.1.4.1.1466.20037";
+  uint8_t ldap[64] = {0x30, 0x1d, 0x02, 0x01, 0x01, 0x77, 0x18, 0x80, 0x16};
+  memcpy(ldap + 9, ldap_oid, 22);
+  memcpy(buf, ldap, 31);
+  memcpy(buf + 31, c1.b, c1.n);
+  assert_int_equal(proto->probe(buf, 31, 0), FS_PROBE_NEED_MORE);
+  assert_int_equal(proto->probe(buf, 31 + c1.n, 0), FS_PROBE_YES);
+  /* MySQL SSLRequest (client/server protocol docs): packet length 32
+   * (3 bytes little-endian), sequence 1, then 32 bytes of capability flags,
+   * max packet size, charset and filler; then the ClientHello. */
+  memset(buf, 0, 36);
+  buf[0] = 0x20;
+  buf[3] = 0x01;
+  buf[4] = 0x85; /* capability flags, CLIENT_SSL among them */
+  buf[5] = 0xae;
+  memcpy(buf + 36, c1.b, c1.n);
+  assert_int_equal(proto->probe(buf, 36, 0), FS_PROBE_NEED_MORE);
+  assert_int_equal(proto->probe(buf, 36 + c1.n, 0), FS_PROBE_YES);
+  /* SOCKS 4 CONNECT (version 4, command 1, port 443, 93.184.216.119, empty
+   * user id) and its reply (version 0, 90 = granted). */
+  static const uint8_t socks4[] = {4, 1, 0x01, 0xbb, 93, 184, 216, 119, 0};
+  static const uint8_t socks4_reply[] = {0, 90, 0, 0, 0, 0, 0, 0};
+  assert_int_equal(proto->probe(socks4, sizeof socks4, 0), FS_PROBE_NEED_MORE);
+  assert_int_equal(proto->probe(socks4_reply, sizeof socks4_reply, 1), FS_PROBE_NEED_MORE);
   assert_true(proto->probe_max_bytes >= 1024);
 }
 
