@@ -22,7 +22,7 @@ static http_txn *find_txn(http_conn *c, uint64_t depth) {
     return NULL;
   }
   for (uint32_t i = 0; i < c->count; i++) {
-    http_txn *t = c->ring[(c->head + i) % HTTP_PENDING_LIMIT];
+    http_txn *t = c->ring[(c->head + i) % c->max_pending];
     if (t->depth == depth) {
       return t;
     }
@@ -35,7 +35,7 @@ static http_txn *cur_txn(http_side *sd) { return find_txn(sd->conn, sd->cur); }
 static void pop_head(http_conn *c) {
   http_txn *t = c->ring[c->head];
   c->ring[c->head] = NULL;
-  c->head = (c->head + 1) % HTTP_PENDING_LIMIT;
+  c->head = (c->head + 1) % c->max_pending;
   c->count--;
   t->next_free = c->pool;
   c->pool = t;
@@ -49,7 +49,7 @@ static int txn_is_empty(const http_txn *t) {
 
 static void emit_head(http_conn *c) {
   if (!txn_is_empty(c->ring[c->head])) {
-    fsi_http_txn_emit(c->ring[c->head], c->env, (int)c->all_headers);
+    fsi_http_txn_emit(c->ring[c->head], c->env, (int)c->all_headers, c->swap);
   }
   pop_head(c);
 }
@@ -93,7 +93,7 @@ static http_txn *new_txn(http_conn *c, fs_time_ns ts) {
   fsi_http_txn_reset(t);
   t->depth = ++c->next_depth;
   t->ts = ts;
-  c->ring[(c->head + c->count) % HTTP_PENDING_LIMIT] = t;
+  c->ring[(c->head + c->count) % c->max_pending] = t;
   c->count++;
   return t;
 }
@@ -118,7 +118,7 @@ static int on_message_begin(llhttp_t *p) {
     }
   } else {
     for (uint32_t i = 0; i < c->count && !t; i++) {
-      http_txn *x = c->ring[(c->head + i) % HTTP_PENDING_LIMIT];
+      http_txn *x = c->ring[(c->head + i) % c->max_pending];
       if (x->has_req && !x->has_resp) {
         t = x;
       }
@@ -132,6 +132,7 @@ static int on_message_begin(llhttp_t *p) {
   }
   sd->cur = t ? t->depth : 0;
   sd->in_message = 1;
+  sd->line_done = 0;
   start_headers(sd);
   return 0;
 }
@@ -154,6 +155,9 @@ static size_t header_budget(http_side *sd, size_t n) {
 
 static int on_url(llhttp_t *p, const char *at, size_t n) {
   http_side *sd = side_of(p);
+  if (sd->synth) {
+    return 0; /* the stand-in's "/": the real target is recorded at its end */
+  }
   http_txn *t = cur_txn(sd);
   size_t ok = header_budget(sd, n);
   if (t) {
@@ -167,10 +171,27 @@ static int on_url(llhttp_t *p, const char *at, size_t n) {
 static int on_url_complete(llhttp_t *p) {
   http_side *sd = side_of(p);
   http_txn *t = cur_txn(sd);
-  if (t && !t->f[HF_METHOD].set) {
+  sd->line_done = 1;
+  if (!t) {
+    return 0;
+  }
+  if (sd->synth) {
+    /* A normalised line: the method and target as sent. */
+    const char *line = (const char *)sd->rl_line;
+    size_t ok = header_budget(sd, sd->rl.target_len);
+    fsi_http_txn_append(t, HF_METHOD, line, sd->rl.method_len);
+    fsi_http_txn_append(t, HF_URI, line + sd->rl.target_off, ok);
+    if (!t->f[HF_URI].set) {
+      t->f[HF_URI].set = 1; /* present, even when empty ("OPTIONS" alone) */
+    }
+  } else if (!t->f[HF_METHOD].set) {
     const char *m = llhttp_method_name((llhttp_method_t)p->method);
     fsi_http_txn_append(t, HF_METHOD, m, strlen(m));
   }
+  /* Known here already, so a request cut in its headers still frames its response. */
+  int real = !sd->synth || sd->rl.llhttp_method;
+  t->is_head = real && p->method == HTTP_HEAD;
+  t->is_connect = real && p->method == HTTP_CONNECT;
   return 0;
 }
 
@@ -179,6 +200,7 @@ static int on_url_complete(llhttp_t *p) {
 static int on_status_complete(llhttp_t *p) {
   http_side *sd = side_of(p);
   http_txn *t = cur_txn(sd);
+  sd->line_done = 1;
   if (t && sd->side == FS_SIDE_RESPONDER) {
     t->status_code = p->status_code;
   }
@@ -339,13 +361,22 @@ static void put_version(http_txn *t, int id, const llhttp_t *p) {
 static int on_headers_complete(llhttp_t *p) {
   http_side *sd = side_of(p);
   http_txn *t = cur_txn(sd);
+  if (sd->side == FS_SIDE_INITIATOR && (p->flags & F_CONTENT_LENGTH) && !(p->flags & F_CHUNKED) &&
+      p->content_length > (uint64_t)INT64_MAX) {
+    /* A request length beyond any signed 64-bit count (e.g. 2^64-1): not a
+     * length a server would honour (tshark takes it as invalid). Framing
+     * error: the request is cut here and the side resyncs (fsi_http_feed). */
+    return -1;
+  }
   if (!t) {
     return 0;
   }
   if (sd->side == FS_SIDE_INITIATOR) {
-    put_version(t, HF_REQ_VERSION, p);
-    t->is_head = p->method == HTTP_HEAD;
-    t->is_connect = p->method == HTTP_CONNECT;
+    if (sd->ver_mode == HVM_LLHTTP) {
+      put_version(t, HF_REQ_VERSION, p);
+    } else if (sd->ver_mode == HVM_REAL) {
+      fsi_http_txn_append(t, HF_REQ_VERSION, sd->ver, 3);
+    } /* HVM_NONE: no version to report */
     return 0;
   }
   put_version(t, HF_RESP_VERSION, p);
@@ -426,6 +457,13 @@ static int on_message_complete(llhttp_t *p) {
   if (side_message_complete(sd, p->status_code, 0)) {
     return HPE_PAUSED;
   }
+  if (sd->side == FS_SIDE_INITIATOR && !sd->conn->poison && !p->upgrade) {
+    /* Hand back control after every request: the next request line is
+     * looked at (request_line_step) before llhttp reads it. (An upgrade
+     * pauses by itself: HPE_PAUSED_UPGRADE.) */
+    sd->msg_pause = 1;
+    return HPE_PAUSED;
+  }
   return 0;
 }
 
@@ -453,8 +491,15 @@ static void side_reset(http_side *sd) {
   llhttp_set_lenient_headers(&sd->p, 1);
   llhttp_set_lenient_keep_alive(&sd->p, 1);
   llhttp_set_lenient_chunked_length(&sd->p, 1);
-  llhttp_set_lenient_transfer_encoding(&sd->p, 1);
+  /* A request whose Transfer-Encoding does not end in chunked has no
+   * determinable length (RFC 9112 6.3): framing error, the side resyncs
+   * (as tshark, which reads a chunked body there). Responses read to the close. */
+  llhttp_set_lenient_transfer_encoding(&sd->p, sd->side == FS_SIDE_RESPONDER);
   sd->in_message = 0;
+  sd->line_done = 0;
+  sd->synth = 0;
+  sd->msg_pause = 0;
+  sd->ver_mode = HVM_LLHTTP;
   sd->cur = 0;
   start_headers(sd);
 }
@@ -468,6 +513,11 @@ void *fsi_http_create(const fs_parser_env *env) {
   const char *opt = env ? env->options : NULL;
   uint64_t mp = fsi_http_option(opt, "max_pending", HTTP_PENDING_DEFAULT);
   c->max_pending = (uint32_t)(mp < 1 ? 1 : mp > HTTP_PENDING_LIMIT ? HTTP_PENDING_LIMIT : mp);
+  c->ring = calloc(c->max_pending, sizeof *c->ring);
+  if (!c->ring) {
+    free(c);
+    return NULL;
+  }
   c->all_headers = fsi_http_option(opt, "all_headers", 0) != 0;
   c->max_header_bytes = fsi_http_option(opt, "max_header_bytes", HTTP_HEADER_BYTES_DEFAULT);
   for (uint32_t i = 0; i < 2; i++) {
@@ -532,10 +582,165 @@ static int finish_done(http_conn *c) {
   return FS_PARSE_DONE;
 }
 
+/* Longest request line the normaliser waits for; longer ones go to llhttp as they are. */
+#define REQLINE_WAIT_MAX 8192
+
+enum { RL_GO = 0, RL_ERROR };
+
+/* Whether @p n bytes can still begin a request line: a method token so far,
+ * or a token and a blank (anything may follow until the line feed). */
+static int could_be_request(const uint8_t *d, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (d[i] == ' ' || d[i] == '\t') {
+      return i > 0;
+    }
+    if (d[i] <= 0x20 || d[i] >= 0x7F || d[i] == '/') {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* Feeds bytes of a request line from outside the main loop (the line
+ * buffer): a line alone never completes a message. */
+static int feed_line_raw(http_side *sd, const uint8_t *p, size_t n) {
+  http_conn *c = sd->conn;
+  sd->buf_begin = (const char *)p;
+  sd->buf_end = (const char *)p + n;
+  llhttp_errno_t e = llhttp_execute(&sd->p, (const char *)p, n);
+  if (e != HPE_OK && !c->poison && e != HPE_PAUSED && e != HPE_PAUSED_UPGRADE) {
+    flush_span_on_error(sd);
+  }
+  sd->buf_begin = sd->buf_end = NULL;
+  if (e == HPE_OK) {
+    return RL_GO;
+  }
+  if (!c->poison && sd->in_message && sd->line_done) {
+    /* Start line read, the rest of it refused (e.g. "HTTP/1."): as in fsi_http_feed. */
+    side_message_complete(sd, 0, 1);
+    side_reset(sd);
+    sd->state = HS_RESYNC;
+    counter(c, "http.resync_after_error", 1);
+    return RL_GO;
+  }
+  return RL_ERROR;
+}
+
+/* A whole request line (@p ll bytes, its line feed excluded) at a message
+ * start: feeds llhttp a stand-in when it would refuse the line but servers
+ * accept it. *fed: whether the line went to llhttp here (else the caller
+ * feeds it). */
+static int request_line(http_side *sd, const uint8_t *line, size_t ll, int *fed) {
+  size_t l = ll > 0 && line[ll - 1] == '\r' ? ll - 1 : ll;
+  http_reqline rl;
+  *fed = 0;
+  sd->ver_mode = HVM_LLHTTP;
+  if (fsi_http_reqline_parse(line, l, &rl) != HRL_NORMALISE) {
+    return RL_GO;
+  }
+  char standin[64];
+  size_t n = fsi_http_reqline_standin(line, &rl, standin, sizeof standin);
+  if (n == 0) {
+    return RL_GO; /* cannot happen: the stand-in is short */
+  }
+  if (rl.ntok >= 3 && !rl.version_ok) {
+    sd->ver_mode = HVM_NONE;
+  } else if (rl.version_ok && !fsi_http_reqline_llhttp_version(&rl)) {
+    sd->ver_mode = HVM_REAL;
+    sd->ver[0] = rl.major;
+    sd->ver[1] = '.';
+    sd->ver[2] = rl.minor;
+  }
+  counter(sd->conn, "http.request_line_normalised", 1);
+  sd->synth = 1;
+  sd->rl = rl;
+  sd->rl_line = line;
+  sd->buf_begin = standin;
+  sd->buf_end = standin + n;
+  llhttp_errno_t e = llhttp_execute(&sd->p, standin, n);
+  sd->synth = 0;
+  sd->rl_line = NULL;
+  sd->buf_begin = sd->buf_end = NULL;
+  *fed = 1;
+  return e == HPE_OK ? RL_GO : RL_ERROR; /* llhttp takes every stand-in */
+}
+
+/* Hands a partial request line kept in the line buffer to llhttp as it is
+ * (a gap or the end cut it: method and target still get recorded). */
+static int flush_line_buffer(http_side *sd) {
+  size_t n = sd->lbuf_len;
+  sd->lbuf_len = 0;
+  return n ? feed_line_raw(sd, sd->lbuf, n) : RL_GO;
+}
+
+/*
+ * At the start of a request (llhttp between messages): finds the request
+ * line and gives it to request_line(). A line split over several feeds is
+ * kept in the side's line buffer (the host drops bytes it keeps for us at
+ * a gap), so the outcome does not depend on how the stream was cut.
+ * *pos moves past what was handled.
+ */
+static int request_line_step(http_side *sd, const uint8_t *data, size_t len, size_t *pos) {
+  size_t p = *pos;
+  int fed = 0;
+  if (sd->lbuf_len == 0) {
+    while (p < len && (data[p] == '\r' || data[p] == '\n')) {
+      p++; /* blank lines between requests, as llhttp skips them */
+    }
+    *pos = p;
+    if (p >= len) {
+      return RL_GO;
+    }
+    size_t avail = len - p;
+    size_t look = avail < REQLINE_WAIT_MAX ? avail : REQLINE_WAIT_MAX;
+    const uint8_t *lf = memchr(data + p, '\n', look);
+    if (lf) {
+      int r = request_line(sd, data + p, (size_t)(lf - (data + p)), &fed);
+      if (fed) {
+        *pos = (size_t)(lf - data) + 1;
+      }
+      return r;
+    }
+    if (avail >= REQLINE_WAIT_MAX || !could_be_request(data + p, avail)) {
+      return RL_GO; /* llhttp reads it (and refuses what is no request) */
+    }
+    if (!sd->lbuf) {
+      sd->lbuf = malloc(REQLINE_WAIT_MAX);
+      if (!sd->lbuf) {
+        return RL_GO;
+      }
+    }
+    memcpy(sd->lbuf, data + p, avail);
+    sd->lbuf_len = avail;
+    *pos = len;
+    return RL_GO;
+  }
+  /* Continuing a line kept from earlier feeds. */
+  size_t room = REQLINE_WAIT_MAX - sd->lbuf_len;
+  size_t look = len - p < room ? len - p : room;
+  const uint8_t *lf = memchr(data + p, '\n', look);
+  size_t take = lf ? (size_t)(lf - (data + p)) + 1 : look;
+  memcpy(sd->lbuf + sd->lbuf_len, data + p, take);
+  sd->lbuf_len += take;
+  *pos = p + take;
+  if (!lf) {
+    if (sd->lbuf_len < REQLINE_WAIT_MAX && could_be_request(sd->lbuf, sd->lbuf_len)) {
+      return RL_GO; /* still waiting for the line feed */
+    }
+    return flush_line_buffer(sd);
+  }
+  size_t n = sd->lbuf_len;
+  int r = request_line(sd, sd->lbuf, n - 1, &fed);
+  if (r != RL_GO || fed) {
+    sd->lbuf_len = 0;
+    return r;
+  }
+  return flush_line_buffer(sd);
+}
+
 int fsi_http_feed(void *self, uint32_t side, const uint8_t *data, size_t len, fs_time_ns ts,
                   size_t *consumed) {
   http_conn *c = self;
-  http_side *sd = &c->s[side & 1];
   size_t pos = 0;
   *consumed = len;
   if (c->poison) {
@@ -544,6 +749,20 @@ int fsi_http_feed(void *self, uint32_t side, const uint8_t *data, size_t len, fs
   if (c->done) {
     return FS_PARSE_DONE;
   }
+  if (!c->roles_set && len > 0) {
+    /* The side that sends requests is the client, whatever the host's guess. */
+    int h = fsi_http_role_hint(side & 1, data, len);
+    if (h < 0) {
+      *consumed = 0;
+      return FS_PARSE_OK;
+    }
+    c->swap = h > 0;
+    c->roles_set = 1;
+    if (c->swap) {
+      counter(c, "http.roles_swapped", 1);
+    }
+  }
+  http_side *sd = &c->s[(side ^ c->swap) & 1];
   sd->ts = ts;
   while (pos < len) {
     if (sd->state == HS_DEAD) {
@@ -568,6 +787,18 @@ int fsi_http_feed(void *self, uint32_t side, const uint8_t *data, size_t len, fs
       sd->state = HS_NORMAL;
       counter(c, "http.resync", 1);
     }
+    if (sd->side == FS_SIDE_INITIATOR && (!sd->in_message || sd->lbuf_len > 0)) {
+      if (request_line_step(sd, data, len, &pos) != RL_GO) {
+        return poison_now(c,
+                          c->poison ? c->poison : error_reason(sd->side, llhttp_get_errno(&sd->p)));
+      }
+      if (c->poison) {
+        return poison_now(c, c->poison);
+      }
+      if (pos >= len || sd->state != HS_NORMAL) {
+        continue;
+      }
+    }
     const char *b = (const char *)data + pos;
     sd->buf_begin = b;
     sd->buf_end = (const char *)data + len;
@@ -576,24 +807,42 @@ int fsi_http_feed(void *self, uint32_t side, const uint8_t *data, size_t len, fs
       flush_span_on_error(sd);
     }
     sd->buf_begin = sd->buf_end = NULL;
+    const uint8_t *epos = e == HPE_OK ? NULL : (const uint8_t *)llhttp_get_error_pos(&sd->p);
+    int epos_ok = epos != NULL && epos >= data + pos && epos <= data + len;
     if (e == HPE_OK) {
       pos = len;
     } else if (c->poison) {
       return poison_now(c, c->poison);
     } else if (c->done) {
       return finish_done(c);
+    } else if (e == HPE_PAUSED && sd->msg_pause && epos_ok) {
+      /* One request done; the next one's line gets looked at first. */
+      sd->msg_pause = 0;
+      llhttp_resume(&sd->p);
+      pos = (size_t)(epos - data);
     } else if (e == HPE_PAUSED_UPGRADE && sd->side == FS_SIDE_INITIATOR) {
       /* CONNECT or Upgrade: what follows is not HTTP unless the server says no. */
-      http_txn *t = c->count ? c->ring[(c->head + c->count - 1) % HTTP_PENDING_LIMIT] : NULL;
+      http_txn *t = c->count ? c->ring[(c->head + c->count - 1) % c->max_pending] : NULL;
       if (t && t->has_req) {
         t->req_upgrade = 1;
       }
       sd->state = HS_PAUSED;
-      *consumed = (size_t)((const uint8_t *)llhttp_get_error_pos(&sd->p) - data);
+      *consumed = epos_ok ? (size_t)(epos - data) : len;
       return FS_PARSE_OK;
     } else if (e == HPE_PAUSED_UPGRADE) {
       c->done = 1; /* a response switching protocols without our say */
       return finish_done(c);
+    } else if (sd->in_message && sd->line_done && epos_ok) {
+      /* Framing llhttp cannot follow (a bad Content-Length, a request
+       * Transfer-Encoding not ending in chunked, a malformed header line)
+       * after a good start line: report the message as far as it got and
+       * look for the next start line, as for a gap. Garbage where a start
+       * line should be still poisons (below). */
+      side_message_complete(sd, sd->p.status_code, 1);
+      side_reset(sd);
+      sd->state = HS_RESYNC;
+      counter(c, "http.resync_after_error", 1);
+      pos = (size_t)(epos - data);
     } else {
       return poison_now(c, error_reason(sd->side, e));
     }
@@ -603,7 +852,8 @@ int fsi_http_feed(void *self, uint32_t side, const uint8_t *data, size_t len, fs
 
 int fsi_http_gap(void *self, uint32_t side, uint64_t len, fs_time_ns ts) {
   http_conn *c = self;
-  http_side *sd = &c->s[side & 1];
+  c->roles_set = 1; /* no more guessing from first bytes after a hole */
+  http_side *sd = &c->s[(side ^ c->swap) & 1];
   (void)ts;
   if (c->poison) {
     return FS_PARSE_POISON;
@@ -615,6 +865,9 @@ int fsi_http_gap(void *self, uint32_t side, uint64_t len, fs_time_ns ts) {
     return FS_PARSE_OK;
   }
   counter(c, "http.gap", 1);
+  if (sd->lbuf_len > 0 && flush_line_buffer(sd) != RL_GO) {
+    return poison_now(c, c->poison ? c->poison : error_reason(sd->side, llhttp_get_errno(&sd->p)));
+  }
   if (sd->state == HS_NORMAL && sd->in_message) {
     http_txn *t = cur_txn(sd);
     /* A gap inside a body of known length: skip it and keep parsing. */
@@ -650,6 +903,10 @@ int fsi_http_gap(void *self, uint32_t side, uint64_t len, fs_time_ns ts) {
 
 /* End of one direction: completes a body delimited by the close. */
 static int end_of_side(http_conn *c, http_side *sd) {
+  if (sd->lbuf_len > 0 && flush_line_buffer(sd) != RL_GO) {
+    sd->state = HS_DEAD; /* a cut line llhttp refused: nothing to report */
+    return c->done ? FS_PARSE_DONE : FS_PARSE_OK;
+  }
   if (sd->state == HS_NORMAL && sd->in_message) {
     llhttp_errno_t e = llhttp_finish(&sd->p);
     if (sd->in_message) {
@@ -670,7 +927,7 @@ int fsi_http_end_side(void *self, uint32_t side, fs_time_ns ts) {
   if (c->done) {
     return FS_PARSE_DONE;
   }
-  int r = end_of_side(c, &c->s[side & 1]);
+  int r = end_of_side(c, &c->s[(side ^ c->swap) & 1]);
   try_emit(c);
   return r == FS_PARSE_DONE ? finish_done(c) : r;
 }
@@ -703,5 +960,8 @@ void fsi_http_destroy(void *self) {
     free(t->hdrs[1]);
     free(t);
   }
+  free(c->s[0].lbuf);
+  free(c->s[1].lbuf);
+  free(c->ring);
   free(c);
 }

@@ -7,13 +7,21 @@
 
 #include <llhttp.h>
 
+#include "http_reqline.h"
 #include "http_txn.h"
 
 /* Upper bound of the pipelining queue (option max_pending). */
-#define HTTP_PENDING_LIMIT 64
+#define HTTP_PENDING_LIMIT 4096
 /* Default queue length and header-section bound. */
-#define HTTP_PENDING_DEFAULT 16
+#define HTTP_PENDING_DEFAULT 128
 #define HTTP_HEADER_BYTES_DEFAULT 65536u
+
+/* Where a request's version field comes from. */
+enum http_ver_mode {
+  HVM_LLHTTP = 0, /* what llhttp parsed */
+  HVM_NONE,       /* the request line had no valid version */
+  HVM_REAL        /* a well-formed version llhttp does not take (e.g. 2.0) */
+};
 
 /* What one direction's parser is doing. */
 enum http_side_state {
@@ -38,10 +46,17 @@ typedef struct http_side {
   uint8_t in_value;     /* a header value is open */
   uint8_t piece_at_end; /* the last value piece ended at the end of its buffer */
   uint8_t fold_ws;      /* skipping the leading blanks of a folded line */
-  uint8_t pad_resync;
+  uint8_t line_done;    /* the current message's start line was parsed */
   uint8_t in_message;
-  uint8_t pad[2];
-  uint64_t header_bytes;           /* bytes of the current header section */
+  uint8_t synth;          /* llhttp is reading a stand-in request line */
+  uint8_t ver_mode;       /* enum http_ver_mode for the current request */
+  uint8_t msg_pause;      /* llhttp paused at the end of a request (see feed) */
+  char ver[3];            /* HVM_REAL: the version as sent ("d.d") */
+  const uint8_t *rl_line; /* while synth: the real request line */
+  http_reqline rl;        /* ... and how it splits */
+  uint8_t *lbuf;          /* a request line split over feeds (REQLINE_WAIT_MAX bytes, lazily) */
+  size_t lbuf_len;        /* bytes in lbuf */
+  uint64_t header_bytes;  /* bytes of the current header section */
   const char *buf_begin, *buf_end; /* the buffer llhttp_execute is working on */
   fs_time_ns ts;                   /* time of the current feed */
 } http_side;
@@ -49,7 +64,7 @@ typedef struct http_side {
 typedef struct http_conn {
   const fs_parser_env *env;
   http_side s[2];
-  http_txn *ring[HTTP_PENDING_LIMIT];
+  http_txn **ring; /* max_pending slots: transactions waiting, oldest at head */
   uint32_t head, count;
   uint32_t max_pending;
   uint32_t all_headers;
@@ -57,8 +72,10 @@ typedef struct http_conn {
   uint64_t next_depth;
   http_txn *pool;
   const char *poison;
-  uint8_t done; /* upgrade/CONNECT accepted: stop parsing */
-  uint8_t pad[7];
+  uint8_t done;      /* upgrade/CONNECT accepted: stop parsing */
+  uint8_t roles_set; /* swap is decided */
+  uint8_t swap;      /* 1: the host's responder sends the requests */
+  uint8_t pad[5];
 } http_conn;
 
 /* Session-parser entry points (see fs_session_parser_ops). */
@@ -79,8 +96,18 @@ void fsi_http_destroy(void *self);
  * the caller keeps the bytes from a partial start. */
 size_t fsi_http_resync_scan(uint32_t side, const uint8_t *data, size_t len, int *partial);
 
-/* Probe on the first bytes of a side: a request method and a space, or "HTTP/". */
+/* Probe on the first bytes of a side: a request method and a space, or
+ * "HTTP/" (on either side: the parser sorts the roles out). */
 uint32_t fsi_http_probe(const uint8_t *data, size_t len, uint32_t side);
+
+/* Roles from the first bytes a side sends: 1 when they start the other
+ * role's message (requests from the responder, a status line from the
+ * initiator), 0 when not, -1 when the bytes end before it is clear. */
+int fsi_http_role_hint(uint32_t side, const uint8_t *data, size_t len);
+
+/* 1: @p m (n bytes) is a method llhttp knows; 2: one it refuses but clients
+ * send (RPC_IN_DATA, CCM_POST, ...); 0: neither. */
+int fsi_http_method_known(const uint8_t *m, size_t n);
 
 /* Value of option @p name in an "a=1,b=2" list, or @p dflt. */
 uint64_t fsi_http_option(const char *options, const char *name, uint64_t dflt);

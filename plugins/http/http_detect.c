@@ -6,14 +6,32 @@
 #include <string.h>
 
 /* Request methods llhttp accepts that are worth recognising at a line start
- * (RFC 9110, WebDAV and the common extensions), each followed by a space. */
+ * (RFC 9110, WebDAV and the common extensions), each followed by a space;
+ * then (from N_LLHTTP_METHODS on) methods llhttp refuses but that clients
+ * really send and tshark decodes: Microsoft's RPC over HTTP, Cisco CallManager,
+ * Exchange's WebDAV batch methods. The request-line normaliser hands those
+ * to llhttp under a stand-in method. */
 static const char *const methods[] = {
-    "GET ",      "POST ",   "HEAD ",       "PUT ",       "DELETE ",    "OPTIONS ",     "CONNECT ",
-    "TRACE ",    "PATCH ",  "PROPFIND ",   "PROPPATCH ", "MKCOL ",     "COPY ",        "MOVE ",
-    "LOCK ",     "UNLOCK ", "REPORT ",     "SEARCH ",    "SUBSCRIBE ", "UNSUBSCRIBE ", "NOTIFY ",
-    "M-SEARCH ", "PURGE ",  "MKCALENDAR ", "LINK ",      "UNLINK ",    "SOURCE ",      "ACL ",
-    "BIND ",     "REBIND ", "UNBIND ",     "CHECKOUT ",  "MERGE ",     "MKACTIVITY ",
+    "GET ",         "POST ",         "HEAD ",     "PUT ",        "DELETE ",    "OPTIONS ",
+    "CONNECT ",     "TRACE ",        "PATCH ",    "PROPFIND ",   "PROPPATCH ", "MKCOL ",
+    "COPY ",        "MOVE ",         "LOCK ",     "UNLOCK ",     "REPORT ",    "SEARCH ",
+    "SUBSCRIBE ",   "UNSUBSCRIBE ",  "NOTIFY ",   "M-SEARCH ",   "PURGE ",     "MKCALENDAR ",
+    "LINK ",        "UNLINK ",       "SOURCE ",   "ACL ",        "BIND ",      "REBIND ",
+    "UNBIND ",      "CHECKOUT ",     "MERGE ",    "MKACTIVITY ", /* llhttp's end here */
+    "RPC_IN_DATA ", "RPC_OUT_DATA ", "CCM_POST ", "POLL ",       "BPROPFIND ", "BPROPPATCH ",
+    "BCOPY ",       "BMOVE ",        "BDELETE ",
 };
+#define N_LLHTTP_METHODS 34u
+#define N_METHODS (sizeof methods / sizeof methods[0])
+
+int fsi_http_method_known(const uint8_t *m, size_t n) {
+  for (size_t i = 0; i < N_METHODS; i++) {
+    if (strlen(methods[i]) == n + 1 && memcmp(methods[i], m, n) == 0) {
+      return i < N_LLHTTP_METHODS ? 1 : 2;
+    }
+  }
+  return 0;
+}
 
 static const char response_start[] = "HTTP/";
 
@@ -29,7 +47,7 @@ static int starts_message(uint32_t side, const uint8_t *d, size_t len) {
     }
     return k == n ? 1 : 2;
   }
-  for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+  for (size_t i = 0; i < N_METHODS; i++) {
     size_t n = strlen(methods[i]);
     size_t k = len < n ? len : n;
     if (memcmp(d, methods[i], k) == 0) {
@@ -42,16 +60,54 @@ static int starts_message(uint32_t side, const uint8_t *d, size_t len) {
   return partial ? 2 : 0;
 }
 
+/* As starts_message, but a request may also be a method alone on its line
+ * ("OPTIONS" CRLF, which servers answer and tshark lists): for recognising
+ * a connection, not for resyncing inside one. */
+static int starts_message_loose(uint32_t side, const uint8_t *d, size_t len) {
+  if (side == FS_SIDE_RESPONDER) {
+    return starts_message(side, d, len);
+  }
+  int partial = 0;
+  for (size_t i = 0; i < N_METHODS; i++) {
+    size_t n = strlen(methods[i]) - 1; /* the name without its space */
+    size_t k = len < n ? len : n;
+    if (memcmp(d, methods[i], k) != 0) {
+      continue;
+    }
+    if (k < n || len == n) {
+      partial = 1;
+    } else if (d[n] == ' ' || d[n] == '\r' || d[n] == '\n') {
+      return 1;
+    }
+  }
+  return partial ? 2 : 0;
+}
+
 uint32_t fsi_http_probe(const uint8_t *data, size_t len, uint32_t side) {
   if (len == 0) {
     return FS_PROBE_NEED_MORE;
   }
-  int r = starts_message(side, data, len);
-  if (r == 0 && side == FS_SIDE_RESPONDER) {
-    /* A responder that speaks first is not HTTP; neither is one we missed. */
-    return FS_PROBE_NO;
+  /* Either side may carry the requests: the tracker's initiator is a guess
+   * when the capture missed the SYN (or the request rides in the SYN-ACK),
+   * and the parser takes its roles from the bytes (fsi_http_role_hint). */
+  int r = starts_message_loose(side, data, len);
+  int o = starts_message_loose(side ^ 1u, data, len);
+  if (r == 1 || o == 1) {
+    return FS_PROBE_YES;
   }
-  return r == 1 ? FS_PROBE_YES : r == 2 ? FS_PROBE_NEED_MORE : FS_PROBE_NO;
+  return r == 2 || o == 2 ? FS_PROBE_NEED_MORE : FS_PROBE_NO;
+}
+
+int fsi_http_role_hint(uint32_t side, const uint8_t *data, size_t len) {
+  int own = starts_message_loose(side, data, len);
+  int other = starts_message_loose(side ^ 1u, data, len);
+  if (other == 1 && own != 1) {
+    return 1;
+  }
+  if (other == 2 && own != 1) {
+    return -1; /* could still turn out either way */
+  }
+  return 0;
 }
 
 static int is_digit(uint8_t c) { return c >= '0' && c <= '9'; }

@@ -128,7 +128,8 @@ static fs_field opt_str(const char *name, const char *p, const http_sbuf *s) {
 
 #define HTTP_MAX_FIELDS 20
 
-void fsi_http_txn_emit(const http_txn *t, const fs_parser_env *env, int all_headers) {
+void fsi_http_txn_emit(const http_txn *t, const fs_parser_env *env, int all_headers,
+                       uint32_t swap) {
   fs_field f[HTTP_MAX_FIELDS];
   uint32_t n = 0;
   char octype[HTTP_CTYPE_MAX], rctype[HTTP_CTYPE_MAX];
@@ -176,7 +177,7 @@ void fsi_http_txn_emit(const http_txn *t, const fs_parser_env *env, int all_head
 
   fs_message m = {0};
   m.struct_size = (uint32_t)sizeof m;
-  m.side = t->has_req ? FS_SIDE_INITIATOR : FS_SIDE_RESPONDER;
+  m.side = (t->has_req ? FS_SIDE_INITIATOR : FS_SIDE_RESPONDER) ^ (swap & 1u);
   m.protocol = "http";
   m.msg_type = "transaction";
   m.ts = t->ts;

@@ -99,7 +99,8 @@ void fsi_http_allhdr_append(http_txn *t, uint32_t side, const char *p, size_t n)
 /* Starts a new all-headers entry of @p side; 0 when full. */
 int fsi_http_allhdr_begin(http_txn *t, uint32_t side);
 
-/* Builds the message for @p t and hands it to env->emit. */
-void fsi_http_txn_emit(const http_txn *t, const fs_parser_env *env, int all_headers);
+/* Builds the message for @p t and hands it to env->emit; @p swap: the
+ * host's responder sent the requests (the message's side says so). */
+void fsi_http_txn_emit(const http_txn *t, const fs_parser_env *env, int all_headers, uint32_t swap);
 
 #endif

@@ -71,6 +71,7 @@ static void item(const char *field, int k, int n, char *out, size_t cap) {
 
 typedef struct req {
   long stream;
+  size_t line; /* line of the truth file (tshark lists frames in order) */
   char *tuple; /* method\thost\turi */
 } req;
 
@@ -84,9 +85,12 @@ int truth_http(const char *path, tuples *out, size_t *udp) {
   size_t nreq = 0, cap = 0;
   /* responses per stream, in order: (stream, status) */
   long *rs = NULL;
+  size_t *rline = NULL;
   char **rstat = NULL;
+  size_t lineno = 0;
   size_t nresp = 0, rcap = 0;
   while (fgets(line, sizeof line, f)) {
+    lineno++;
     chomp(line);
     char *c[8];
     int n = split_tabs(line, c, 8);
@@ -110,6 +114,7 @@ int truth_http(const char *path, tuples *out, size_t *udp) {
           reqs = realloc(reqs, cap * sizeof *reqs);
         }
         reqs[nreq].stream = atol(c[1]);
+        reqs[nreq].line = lineno;
         reqs[nreq].tuple = strdup(t);
         nreq++;
       }
@@ -125,8 +130,10 @@ int truth_http(const char *path, tuples *out, size_t *udp) {
           rcap = rcap ? rcap * 2 : 64;
           rs = realloc(rs, rcap * sizeof *rs);
           rstat = realloc(rstat, rcap * sizeof *rstat);
+          rline = realloc(rline, rcap * sizeof *rline);
         }
         rs[nresp] = atol(c[1]);
+        rline[nresp] = lineno;
         rstat[nresp] = strdup(s);
         nresp++;
       }
@@ -134,12 +141,14 @@ int truth_http(const char *path, tuples *out, size_t *udp) {
   }
   fclose(f);
   /* Pair the k-th request of a stream with the k-th final response of the
-   * same stream (tshark lists 1xx responses too: skip those). */
+   * same stream that comes after it (tshark lists 1xx responses too: skip
+   * those; a response listed before any request answers one sent before
+   * the capture began, e.g. dce-rpc/mapi.pcap). */
   char *used = calloc(nresp ? nresp : 1, 1);
   for (size_t i = 0; i < nreq; i++) {
     const char *status = "-";
     for (size_t j = 0; j < nresp; j++) {
-      if (!used[j] && rs[j] == reqs[i].stream &&
+      if (!used[j] && rs[j] == reqs[i].stream && rline[j] > reqs[i].line &&
           !(rstat[j][0] == '1' && strlen(rstat[j]) == 3 && strcmp(rstat[j], "101") != 0)) {
         used[j] = 1;
         status = rstat[j];
@@ -157,6 +166,7 @@ int truth_http(const char *path, tuples *out, size_t *udp) {
   free(used);
   free(reqs);
   free(rs);
+  free(rline);
   free(rstat);
   return 0;
 }

@@ -5,6 +5,7 @@ if(TARGET LLHTTP::llhttp)
   fs_add_fuzz(fuzz_http
     SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_http.c ${_http_dir}/http_plugin.c
       ${_http_dir}/http_conn.c ${_http_dir}/http_txn.c ${_http_dir}/http_detect.c
+      ${_http_dir}/http_reqline.c
     LIBS LLHTTP::llhttp
     INCLUDES ${_http_dir} ${CMAKE_CURRENT_SOURCE_DIR})
 endif()
