@@ -202,7 +202,9 @@ int ph_str_is(const ph_ctx *c, size_t i, const char *name, const char *s) {
     fprintf(stderr, "msg %zu: field %s is not a string\n", i, name);
     return 0;
   }
-  if (f->v.str.len != strlen(s) || memcmp(f->v.str.ptr, s, f->v.str.len) != 0) {
+  /* An empty value may come with a NULL pointer: no memcmp on it (UBSan). */
+  if (f->v.str.len != strlen(s) ||
+      (f->v.str.len != 0 && memcmp(f->v.str.ptr, s, f->v.str.len) != 0)) {
     fprintf(stderr, "msg %zu: %s = [%.*s], expected [%s]\n", i, name, (int)f->v.str.len,
             f->v.str.ptr, s);
     return 0;
