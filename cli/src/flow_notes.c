@@ -6,10 +6,9 @@
 #include <string.h>
 #include <xxhash.h>
 
-int fsi_encap_map_init(fsi_encap_map *m, uint32_t bound, int all) {
+int fsi_encap_map_init(fsi_encap_map *m, uint32_t bound) {
   memset(m, 0, sizeof *m);
   m->bound = bound ? bound : 1;
-  m->all = all;
   fs_extract_config cfg;
   fs_extract_config_default(&cfg);
   cfg.defrag.enabled = 0; /* first packets only: nothing to reassemble */
@@ -54,8 +53,8 @@ static uint32_t find(const fsi_encap_map *m, const fs_flow_key *key) {
   return j;
 }
 
-void fsi_encap_map_note(fsi_encap_map *m, const fs_flow_key *key, uint32_t orientation,
-                        const fs_extract_result *ex, const fs_packet_view *pkt) {
+void fsi_encap_map_note(fsi_encap_map *m, const fs_flow_key *key, const fs_extract_result *ex,
+                        const fs_packet_view *pkt) {
   if (key->kind == FS_KEY_NONE)
     return;
   fs_extract_result own;
@@ -70,7 +69,7 @@ void fsi_encap_map_note(fsi_encap_map *m, const fs_flow_key *key, uint32_t orien
       outer = own.n_vlans != 0 || own.encap != 0;
     }
   }
-  if (!outer && !m->all)
+  if (!outer)
     return; /* the common case for flows: nothing to remember */
   if (m->count >= m->bound) {
     m->dropped++;
@@ -85,9 +84,6 @@ void fsi_encap_map_note(fsi_encap_map *m, const fs_flow_key *key, uint32_t orien
     m->count++;
   memset(e, 0, sizeof *e);
   e->key = *key;
-  e->orientation = orientation;
-  if (!outer)
-    return;
   e->encap.n_vlans = ex->n_vlans < FS_MAX_VLANS ? ex->n_vlans : FS_MAX_VLANS;
   memcpy(e->encap.vlans, ex->vlans, sizeof e->encap.vlans);
   e->encap.encap = ex->encap;
@@ -95,21 +91,6 @@ void fsi_encap_map_note(fsi_encap_map *m, const fs_flow_key *key, uint32_t orien
   e->encap.tunnel_ip_version = ex->tunnel_ip_version;
   memcpy(e->encap.tunnel_src, ex->tunnel_src, 16);
   memcpy(e->encap.tunnel_dst, ex->tunnel_dst, 16);
-}
-
-void fsi_encap_map_orient(fsi_encap_map *m, const fs_flow_key *key, uint32_t orientation) {
-  if (!m->count)
-    return;
-  fsi_encap_entry *e = &m->slots[find(m, key)];
-  if (e->key.kind)
-    e->orientation = orientation;
-}
-
-const fsi_encap_entry *fsi_encap_map_get(const fsi_encap_map *m, const fs_flow_key *key) {
-  if (!m->count)
-    return NULL;
-  const fsi_encap_entry *e = &m->slots[find(m, key)];
-  return e->key.kind ? e : NULL;
 }
 
 int fsi_encap_map_take(fsi_encap_map *m, const fs_flow_key *key, fsi_encap *out) {

@@ -4,11 +4,9 @@
  * What the CLI remembers per live flow between its flow-started and
  * flow-ended events: the outer layers (VLAN ids, tunnel) of its first
  * packet, so conn records show `vlan` and `tunnel` without putting them into
- * the flow key, and (for sessions) which key endpoint is the originator, so
- * message records are oriented like their conn record whatever the event
- * says. The first packet is decoded once more by a private extractor (once
- * per flow, not per packet). Without @c all, only flows with outer layers
- * take memory.
+ * the flow key. The first packet is decoded once more by a private
+ * extractor when the engine has no extraction at hand (once per flow, not
+ * per packet). Only flows with outer layers take memory.
  */
 #ifndef FLOWSCOPE_CLI_FLOW_NOTES_H
 #define FLOWSCOPE_CLI_FLOW_NOTES_H
@@ -17,10 +15,8 @@
 
 /** One remembered flow. */
 typedef struct fsi_encap_entry {
-  fs_flow_key key;      /**< the flow (kind 0 = empty slot) */
-  fsi_encap encap;      /**< its outer layers */
-  uint32_t orientation; /**< fs_orientation of the originator, from the tracker's events */
-  uint32_t reserved0;   /**< zero */
+  fs_flow_key key; /**< the flow (kind 0 = empty slot) */
+  fsi_encap encap; /**< its outer layers */
 } fsi_encap_entry;
 
 /** The map: open addressing, linear probing, grows to a bound. */
@@ -31,29 +27,19 @@ typedef struct fsi_encap_map {
   uint32_t cap;           /**< slots (power of two) */
   uint32_t count;         /**< used slots */
   uint32_t bound;         /**< most entries (the tracker's max_flows) */
-  int all;                /**< remember every flow (sessions), not only those with outer layers */
   uint64_t dropped;       /**< flows not remembered because the map was full */
 } fsi_encap_map;
 
-/**
- * Initialises; @p bound is the most flows remembered at once; with @p all
- * every flow is remembered (for its orientation). Returns 0 or -1.
- */
-int fsi_encap_map_init(fsi_encap_map *m, uint32_t bound, int all);
+/** Initialises; @p bound is the most flows remembered at once. Returns 0 or -1. */
+int fsi_encap_map_init(fsi_encap_map *m, uint32_t bound);
 
 /**
- * A flow started: remembers the outer layers of its first packet and
- * @p orientation under @p key. @p ex is that packet's extraction when the
+ * A flow started: remembers the outer layers of its first packet under
+ * @p key. @p ex is that packet's extraction when the
  * caller has it; otherwise @p first_packet (may be NULL) is decoded here.
  */
-void fsi_encap_map_note(fsi_encap_map *m, const fs_flow_key *key, uint32_t orientation,
-                        const fs_extract_result *ex, const fs_packet_view *first_packet);
-
-/** Updates the remembered orientation of @p key (tracker events carry it). */
-void fsi_encap_map_orient(fsi_encap_map *m, const fs_flow_key *key, uint32_t orientation);
-
-/** The remembered entry of @p key, or NULL (valid until the next call). */
-const fsi_encap_entry *fsi_encap_map_get(const fsi_encap_map *m, const fs_flow_key *key);
+void fsi_encap_map_note(fsi_encap_map *m, const fs_flow_key *key, const fs_extract_result *ex,
+                        const fs_packet_view *first_packet);
 
 /** Moves the entry for @p key into @p out and forgets it; returns 1 if there was one. */
 int fsi_encap_map_take(fsi_encap_map *m, const fs_flow_key *key, fsi_encap *out);

@@ -42,14 +42,8 @@ static void on_event(void *self, const fs_event *ev) {
   switch (ev->type) {
   case FS_EV_FLOW_STARTED:
     if (ev->key)
-      fsi_encap_map_note(&rc->encaps, ev->key, ev->orientation,
-                         fsi_engine_current(rc->engine, ev->packet), ev->packet);
-    break;
-  case FS_EV_ESTABLISHED:
-  case FS_EV_STATE_CHANGE:
-    /* Tracker events carry the flow's orientation (it may flip early on). */
-    if (rc->sessions && ev->key && ev->stats)
-      fsi_encap_map_orient(&rc->encaps, ev->key, ev->orientation);
+      fsi_encap_map_note(&rc->encaps, ev->key, fsi_engine_current(rc->engine, ev->packet),
+                         ev->packet);
     break;
   case FS_EV_FLOW_ENDED: {
     if (!ev->key || !ev->stats)
@@ -66,11 +60,10 @@ static void on_event(void *self, const fs_event *ev) {
   case FS_EV_MESSAGE: {
     if (!rc->sessions || !ev->key || !ev->message)
       return;
-    /* Orient as the conn record will be: message events need not carry it. */
-    const fsi_encap_entry *note = fsi_encap_map_get(&rc->encaps, ev->key);
+    /* The driver's events carry the flow's current orientation. */
     fsi_flowinfo fi;
-    fsi_flowinfo_init(&fi, ev->key, note ? note->orientation : ev->orientation, ev->stats,
-                      first_seen_of(rc, ev), rc->o->uid_seed);
+    fsi_flowinfo_init(&fi, ev->key, ev->orientation, ev->stats, first_seen_of(rc, ev),
+                      rc->o->uid_seed);
     fs_time_ns ts = ev->message->ts ? ev->message->ts : ev->ts;
     fsi_output_message(rc->out, &fi, ev->message, ts);
     break;
@@ -189,7 +182,7 @@ int fsi_cmd_run(const fsi_opts *o) {
     fs_registry_destroy(reg);
     return lrc == FS_E_INVAL ? FSI_EXIT_USAGE : FSI_EXIT_ERROR;
   }
-  if (fsi_encap_map_init(&rc.encaps, fsi_engine_max_flows(rc.engine), rc.sessions) != 0) {
+  if (fsi_encap_map_init(&rc.encaps, fsi_engine_max_flows(rc.engine)) != 0) {
     fsi_error("out of memory");
     fsi_engine_destroy(rc.engine);
     fs_source_close(src);

@@ -177,11 +177,23 @@ void fsi_dflow_anomaly(fsi_dflow *fl, uint32_t side, uint32_t kind, uint64_t cou
   ev.type = FS_EV_ANOMALY;
   ev.ts = ts;
   ev.key = &fl->key;
-  ev.stats = fl->cur_stats;
+  ev.stats = fsi_dflow_stats(fl);
   ev.side = side;
   ev.anomaly = &a;
   ev.orientation = fl->env.initiator_is_a ? FS_ORIENT_A_TO_B : FS_ORIENT_B_TO_A;
   fsi_drive_emit(d, &ev);
+}
+
+const fs_flow_stats *fsi_dflow_stats(fsi_dflow *fl) {
+  if (fl->cur_stats == NULL && fl->stats_lazy) {
+    fs_driver *d = fl->d;
+    memset(&d->lazy_stats, 0, sizeof d->lazy_stats);
+    d->lazy_stats.struct_size = sizeof d->lazy_stats;
+    if (fs_tracker_lookup(d->tr, &fl->key, &d->lazy_stats) == 0)
+      fl->cur_stats = &d->lazy_stats;
+    fl->stats_lazy = 0; /* once per packet: later events reuse it */
+  }
+  return fl->cur_stats;
 }
 
 /* Reports what reassembly of direction @p dir did since the last look. */

@@ -107,6 +107,7 @@ struct fsi_dflow {
   uint32_t anom_sent[2];          /* anomaly kinds emitted this tick, per side */
   fsi_dseen seen[2];              /* by direction, like rs */
   const fs_flow_stats *cur_stats; /* stats to put in events now (tracker result / end), or NULL */
+  uint32_t stats_lazy;            /* inside this flow's packet: fsi_dflow_stats looks them up */
   fs_parser_env env;
   fsi_reasm rs[2]; /* by direction (fs_orientation) */
 };
@@ -147,6 +148,7 @@ struct fs_driver {
   int have_pending_end;
   fsi_dflow *pending_flow;
   fsi_qentry pending;                 /* the deferred end of the packet's own flow */
+  fs_flow_stats lazy_stats;           /* fsi_dflow_stats: the current packet's flow */
   fsi_qentry deferred[FSI_DEFER_MAX]; /* tracker events after it, in order */
   uint32_t n_deferred;
   fsi_dflow *end_list;
@@ -201,6 +203,10 @@ int fsi_parser_create(fsi_dflow *fl);
 
 /* ---- event_out.c: push or queue ---- */
 void fsi_drive_emit(fs_driver *d, const fs_event *ev);
+
+/* The stats an event of @p fl carries now (looked up from the tracker on
+ * first use while its packet is handled), or NULL. */
+const fs_flow_stats *fsi_dflow_stats(fsi_dflow *fl);
 void fsi_drive_queue_free(fs_driver *d);
 
 #endif /* FSI_DRIVE_INTERNAL_H */

@@ -223,6 +223,7 @@ int fs_driver_create(fs_driver **out, const fs_driver_config *cfg, char *errbuf)
   }
   fs_tracker_config tc = d->cfg.tracker;
   tc.sink.ops = &tracker_sink_ops;
+  tc.result_stats = 0; /* stats are looked up only when an event needs them (fsi_dflow_stats) */
   tc.sink.self = d;
   if ((rc = fs_tracker_create(&d->tr, &tc, errbuf)) != 0)
     goto fail;
@@ -320,12 +321,14 @@ int fs_driver_feed(fs_driver *d, const fs_packet_view *pkt) {
     uint32_t side = tr.side & 1u;
     /* The tracker may have flipped the initiator: keep the parser's view current. */
     fl->env.initiator_is_a = (ex.orientation == FS_ORIENT_A_TO_B) == (side == FS_SIDE_INITIATOR);
-    fl->cur_stats = d->have_pending_end ? &d->pending.stats : tr.stats;
+    fl->cur_stats = d->have_pending_end ? &d->pending.stats : NULL;
+    fl->stats_lazy = !d->have_pending_end;
     if (ex.l4proto == FS_L4_TCP && ex.has_tcp)
       fsi_dflow_segment(fl, ex.orientation & 1u, &ex, pkt->ts);
     else if (ex.l4proto == FS_L4_UDP && ex.payload != NULL)
       fsi_dflow_datagram(fl, side, ex.payload, ex.payload_len, pkt->ts);
     fl->cur_stats = NULL; /* tracker results are valid until its next call only */
+    fl->stats_lazy = 0;
   }
   release_pending(d);
   run_end_list(d, pkt->ts);

@@ -20,7 +20,7 @@ static void on_emit(void *ctx, const fs_message *msg) {
   ev.type = FS_EV_MESSAGE;
   ev.ts = msg->ts;
   ev.key = &fl->key;
-  ev.stats = fl->cur_stats;
+  ev.stats = fsi_dflow_stats(fl);
   ev.side = msg->side;
   ev.message = msg;
   ev.orientation = fl->env.initiator_is_a ? FS_ORIENT_A_TO_B : FS_ORIENT_B_TO_A;
