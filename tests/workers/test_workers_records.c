@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* 1, 2 and 3 workers give exactly the same records (flow events and
  * application messages), in the same order within each flow, as one
- * driver on the caller's thread: on generated captures (with IPv4
+ * driver on the caller's thread, and that driver fed in batches
+ * (fs_driver_feed_batch) gives them in exactly the same order: on generated captures (with IPv4
  * fragments, IPv6, TCP and UDP), on every capture in tests/data, and on
  * every capture of the corpus when it is present. Also under tiny rings
  * and queues, where the feeder and workers wait on each other constantly. */
@@ -102,6 +103,28 @@ static void run_direct(const capture *c, rec_set *out) {
   fs_driver_destroy(d);
 }
 
+/* The same driver fed through fs_driver_feed_batch in batches of varying
+ * size (1 to 40 packets): the records must match run_direct's exactly, in
+ * the same order. */
+static void run_direct_batch(const capture *c, rec_set *out) {
+  fs_driver_config dc;
+  driver_config(&dc, out);
+  fs_driver *d = NULL;
+  char err[FS_ERRBUF_SIZE];
+  assert_int_equal(fs_driver_create(&d, &dc, err), 0);
+  uint32_t rng = 12345;
+  for (size_t i = 0; i < c->n;) {
+    rng = rng * 1103515245u + 12345u;
+    size_t k = 1 + (rng >> 16) % 40;
+    if (k > c->n - i)
+      k = c->n - i;
+    assert_int_equal(fs_driver_feed_batch(d, &c->pkts[i], k), 0);
+    i += k;
+  }
+  fs_driver_finish(d);
+  fs_driver_destroy(d);
+}
+
 static void run_workers(const capture *c, uint32_t n, int tiny_rings, rec_set *out) {
   fs_workers_config wc;
   fs_workers_config_default(&wc);
@@ -186,6 +209,14 @@ static size_t compare_all(const capture *c, const char *what, int tiny_rings, ui
                           const char *path) {
   rec_set base = {0};
   run_direct(c, &base);
+  rec_set batched = {0};
+  run_direct_batch(c, &batched);
+  long bd = rec_diff(&base, &batched);
+  if (bd >= 0)
+    fail_msg("%s: fs_driver_feed_batch differs from fs_driver_feed at record %ld: %s / %s", what,
+             bd, (size_t)bd < base.n ? base.v[bd].text : "(none)",
+             (size_t)bd < batched.n ? batched.v[bd].text : "(none)");
+  rec_free(&batched);
   rec_sort(&base);
   if (path) {
     rec_set got = {0};

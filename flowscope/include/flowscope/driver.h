@@ -100,6 +100,16 @@ FS_API int fs_driver_create(fs_driver **out, const fs_driver_config *cfg, char *
 /** Feeds one packet. Returns 0 or a negative FS_E_*. Skips are counted, not errors. */
 FS_API int fs_driver_feed(fs_driver *d, const fs_packet_view *pkt);
 
+/**
+ * Feeds @p n packets in order, exactly as @p n calls of fs_driver_feed
+ * would (same events, same counters), but faster with many concurrent
+ * flows: packets are extracted and hashed a few ahead, and the table record
+ * and per-flow state of each are fetched from memory before it is handled.
+ * Every packet's bytes must stay valid for the whole call. Returns 0 or the
+ * first negative FS_E_* (the packets after it are not fed).
+ */
+FS_API int fs_driver_feed_batch(fs_driver *d, const fs_packet_view *pkts, size_t n);
+
 /** Advances time (sweeps idle flows, ticks parsers); call on live read timeouts. */
 FS_API int fs_driver_advance(fs_driver *d, fs_time_ns now);
 

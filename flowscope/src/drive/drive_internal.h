@@ -121,6 +121,14 @@ typedef struct fsi_qentry {
   fs_message *msg; /* owned clone */
 } fsi_qentry;
 
+/* fs_driver_feed_batch: packets extracted and hashed ahead of processing. */
+#define FSI_DBATCH 16u
+typedef struct fsi_dbatch {
+  fs_extract_result ex[FSI_DBATCH];
+  int prep[FSI_DBATCH]; /* prepare(): 0, a skip reason or FS_E_* */
+  uint64_t h[FSI_DBATCH];
+} fsi_dbatch;
+
 struct fs_driver {
   fs_driver_config cfg;
   fs_extractor ex_own;
@@ -152,6 +160,7 @@ struct fs_driver {
   fsi_qentry deferred[FSI_DEFER_MAX]; /* tracker events after it, in order */
   uint32_t n_deferred;
   fsi_dflow *end_list;
+  fsi_dbatch batch;
   /* time */
   fs_time_ns now;
   fs_time_ns tick_ns;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "drive/drive_internal.h"
+#include "track/track_ahead.h"
 
 void fs_driver_config_default(fs_driver_config *cfg) {
   if (cfg == NULL)
@@ -263,33 +264,39 @@ static void skip(fs_driver *d, int reason) {
   d->ctr.skipped[reason]++;
 }
 
-int fs_driver_feed(fs_driver *d, const fs_packet_view *pkt) {
-  if (d == NULL || pkt == NULL)
-    return FS_E_INVAL;
+/* Dedup and extraction of one packet: 0 (ex filled), a positive skip
+ * reason, or a negative FS_E_*. Depends on no flow state, so a batch can
+ * run it ahead of the packets before it. */
+static int prepare(fs_driver *d, const fs_packet_view *pkt, fs_extract_result *ex) {
+  if (d->dedup != NULL && fs_dedup_check(d->dedup, pkt) == 1)
+    return FS_SKIP_DUPLICATE;
+  memset(ex, 0, sizeof *ex);
+  ex->struct_size = sizeof *ex;
+  return d->ex->ops->extract(d->ex->self, pkt, ex);
+}
+
+/* Everything after prepare(): counting, ticks, tracking, then reassembly,
+ * detection and parsing of the packet's flow. @p hashed says @p h holds
+ * the key's table hash already. */
+static int process(fs_driver *d, const fs_packet_view *pkt, int prep, const fs_extract_result *ex,
+                   uint64_t h, int hashed) {
   d->ctr.packets++;
   d->ctr.bytes += pkt->caplen;
   if (pkt->ts > d->now)
     d->now = pkt->ts;
   maybe_tick(d, pkt->ts);
-  if (d->dedup != NULL && fs_dedup_check(d->dedup, pkt) == 1) {
-    skip(d, FS_SKIP_DUPLICATE);
-    return 0;
-  }
-  fs_extract_result ex;
-  memset(&ex, 0, sizeof ex);
-  ex.struct_size = sizeof ex;
-  int rc = d->ex->ops->extract(d->ex->self, pkt, &ex);
-  if (rc != 0) {
-    skip(d, rc);
-    return rc < 0 ? rc : 0;
+  if (prep != 0) {
+    skip(d, prep);
+    return prep < 0 ? prep : 0;
   }
   fs_track_result tr;
   memset(&tr, 0, sizeof tr);
   tr.struct_size = sizeof tr;
   d->in_track = 1;
-  d->cur_key = &ex.key;
+  d->cur_key = &ex->key;
   d->n_deferred = 0;
-  rc = fs_tracker_track(d->tr, pkt, &ex, &tr);
+  int rc = hashed ? fsi_tracker_track_hashed(d->tr, pkt, ex, &tr, h)
+                  : fs_tracker_track(d->tr, pkt, ex, &tr);
   d->in_track = 0;
   d->cur_key = NULL;
   if (rc < 0) {
@@ -308,30 +315,104 @@ int fs_driver_feed(fs_driver *d, const fs_packet_view *pkt) {
     fl = d->pending_flow;
   } else if (tr.user != NULL && !tr.ended) {
     fl = *tr.user;
-    int tcp = ex.l4proto == FS_L4_TCP && ex.has_tcp;
-    int udp = ex.l4proto == FS_L4_UDP && (d->parse_transports & FS_TRANSPORT_UDP);
+    int tcp = ex->l4proto == FS_L4_TCP && ex->has_tcp;
+    int udp = ex->l4proto == FS_L4_UDP && (d->parse_transports & FS_TRANSPORT_UDP);
     if (fl == NULL && (tcp || udp)) {
-      uint32_t a_to_b = ex.orientation == FS_ORIENT_A_TO_B;
+      uint32_t a_to_b = ex->orientation == FS_ORIENT_A_TO_B;
       uint32_t init = tr.side == FS_SIDE_INITIATOR;
-      fl = fsi_dflow_alloc(d, &ex.key, tcp ? FS_L4_TCP : FS_L4_UDP, a_to_b == init);
+      fl = fsi_dflow_alloc(d, &ex->key, tcp ? FS_L4_TCP : FS_L4_UDP, a_to_b == init);
       *tr.user = fl;
     }
   }
   if (fl != NULL) {
     uint32_t side = tr.side & 1u;
     /* The tracker may have flipped the initiator: keep the parser's view current. */
-    fl->env.initiator_is_a = (ex.orientation == FS_ORIENT_A_TO_B) == (side == FS_SIDE_INITIATOR);
+    fl->env.initiator_is_a = (ex->orientation == FS_ORIENT_A_TO_B) == (side == FS_SIDE_INITIATOR);
     fl->cur_stats = d->have_pending_end ? &d->pending.stats : NULL;
     fl->stats_lazy = !d->have_pending_end;
-    if (ex.l4proto == FS_L4_TCP && ex.has_tcp)
-      fsi_dflow_segment(fl, ex.orientation & 1u, &ex, pkt->ts);
-    else if (ex.l4proto == FS_L4_UDP && ex.payload != NULL)
-      fsi_dflow_datagram(fl, side, ex.payload, ex.payload_len, pkt->ts);
+    if (ex->l4proto == FS_L4_TCP && ex->has_tcp)
+      fsi_dflow_segment(fl, ex->orientation & 1u, ex, pkt->ts);
+    else if (ex->l4proto == FS_L4_UDP && ex->payload != NULL)
+      fsi_dflow_datagram(fl, side, ex->payload, ex->payload_len, pkt->ts);
     fl->cur_stats = NULL; /* tracker results are valid until its next call only */
     fl->stats_lazy = 0;
   }
   release_pending(d);
   run_end_list(d, pkt->ts);
+  return 0;
+}
+
+int fs_driver_feed(fs_driver *d, const fs_packet_view *pkt) {
+  if (d == NULL || pkt == NULL)
+    return FS_E_INVAL;
+  fs_extract_result ex;
+  int prep = prepare(d, pkt, &ex);
+  return process(d, pkt, prep, &ex, 0, 0);
+}
+
+/* 1 when every pointer of @p ex points into @p pkt's own bytes (so the
+ * next extraction cannot invalidate it). */
+static int inside_packet(const fs_packet_view *pkt, const fs_extract_result *ex) {
+  uintptr_t lo = (uintptr_t)pkt->data, hi = lo + pkt->caplen;
+  uintptr_t l3 = (uintptr_t)ex->l3, pl = (uintptr_t)ex->payload;
+  return (ex->l3 == NULL || (l3 >= lo && l3 <= hi)) &&
+         (ex->payload == NULL || (pl >= lo && pl <= hi));
+}
+
+/* Starts loading the parts of a flow's driver state one packet touches. */
+static void prefetch_flow(const fsi_dflow *fl, uint32_t dir) {
+  const char *p = (const char *)fl;
+  __builtin_prefetch(p, 1);
+  for (size_t off = offsetof(fsi_dflow, seen); off < offsetof(fsi_dflow, rs); off += 64)
+    __builtin_prefetch(p + off, 1);
+  const char *r = (const char *)&fl->rs[dir & 1u];
+  for (size_t off = 0; off < sizeof(fsi_reasm); off += 64)
+    __builtin_prefetch(r + off, 1);
+}
+
+/* How far ahead of the packet being handled its table record and its
+ * driver flow state are fetched. */
+#define RECORD_AHEAD 4u
+#define FLOW_AHEAD 2u
+
+int fs_driver_feed_batch(fs_driver *d, const fs_packet_view *pkts, size_t n) {
+  if (d == NULL || (n > 0 && pkts == NULL))
+    return FS_E_INVAL;
+  fsi_dbatch *b = &d->batch;
+  for (size_t i = 0; i < n;) {
+    /* Extract ahead; stop after a packet whose extraction points into the
+     * extractor's own buffer (reassembled fragments): the next call reuses it. */
+    size_t m = 0;
+    while (m < FSI_DBATCH && i + m < n) {
+      const fs_packet_view *p = &pkts[i + m];
+      b->prep[m] = prepare(d, p, &b->ex[m]);
+      m++;
+      if (b->prep[m - 1] == 0 && !inside_packet(p, &b->ex[m - 1]))
+        break;
+    }
+    for (size_t j = 0; j < m; j++)
+      if (b->prep[j] == 0) {
+        b->h[j] = fsi_tracker_hash(d->tr, &b->ex[j].key);
+        fsi_tracker_prefetch_slot(d->tr, b->h[j]);
+      }
+    for (size_t j = 0; j < m && j < RECORD_AHEAD; j++)
+      if (b->prep[j] == 0)
+        fsi_tracker_prefetch_record(d->tr, b->h[j]);
+    for (size_t j = 0; j < m; j++) {
+      size_t r = j + RECORD_AHEAD, f = j + FLOW_AHEAD;
+      if (r < m && b->prep[r] == 0)
+        fsi_tracker_prefetch_record(d->tr, b->h[r]);
+      if (f < m && b->prep[f] == 0) {
+        const fsi_dflow *fl = fsi_tracker_peek_user(d->tr, &b->ex[f].key, b->h[f]);
+        if (fl != NULL)
+          prefetch_flow(fl, b->ex[f].orientation);
+      }
+      int rc = process(d, &pkts[i + j], b->prep[j], &b->ex[j], b->h[j], 1);
+      if (rc < 0)
+        return rc;
+    }
+    i += m;
+  }
   return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 
 #include "flowscope/metrics.h"
+#include "track/track_ahead.h"
 #include "track/track_internal.h"
 
 #define DEFAULT_MAX_FLOWS 262144u
@@ -656,6 +657,26 @@ int fs_tracker_track(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_
   if (!t || !ex)
     return FS_E_INVAL;
   return track_one(t, pkt, ex, res, 0, 0);
+}
+
+int fsi_tracker_track_hashed(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_result *ex,
+                             fs_track_result *res, uint64_t h) {
+  return track_one(t, pkt, ex, res, h, 1);
+}
+
+uint64_t fsi_tracker_hash(const fs_tracker *t, const fs_flow_key *key) {
+  return fsi_key_hash(t, key);
+}
+
+void fsi_tracker_prefetch_slot(const fs_tracker *t, uint64_t h) { fsi_index_prefetch_slot(t, h); }
+
+void fsi_tracker_prefetch_record(const fs_tracker *t, uint64_t h) {
+  fsi_index_prefetch_record(t, h);
+}
+
+void *fsi_tracker_peek_user(const fs_tracker *t, const fs_flow_key *key, uint64_t h) {
+  uint32_t idx = fsi_index_find(t, key, h);
+  return idx == FSI_NIL ? NULL : t->recs[idx].user;
 }
 
 /* Packets hashed per round, and how far ahead of the packet being tracked
