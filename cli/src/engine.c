@@ -17,6 +17,11 @@
 #define QUEUE_LEN 32u
 #define HDR_COPY 192u /* longer headers (rare) are tracked at once, unqueued */
 
+/* Sessions from a file: packets are copied into an arena and fed to the
+ * driver in batches (fs_driver_feed_batch needs every packet's bytes for
+ * the whole call). Live capture and replay feed one by one, unqueued. */
+#define ARENA_BYTES (2u << 20)
+
 typedef struct queued_hdr {
   uint8_t bytes[HDR_COPY];
 } queued_hdr;
@@ -38,6 +43,9 @@ struct fsi_engine {
   queued_hdr q_hdr[QUEUE_LEN];
   uint32_t q_len;
   int q_tracking; /* q_res describes the packets being tracked */
+  /* sessions from a file: packets waiting for the driver */
+  uint8_t *arena; /* ARENA_BYTES, NULL when not batching */
+  size_t arena_used;
 };
 
 static void apply_timeouts(const fsi_opts *o, fs_tracker_config *tc) {
@@ -120,6 +128,8 @@ int fsi_engine_create(fsi_engine **out, const fsi_opts *o, int sessions, const f
       free(e);
       return rc;
     }
+    if (!o->iface && o->command != FSI_CMD_REPLAY)
+      e->arena = malloc(ARENA_BYTES); /* NULL: feed one by one */
     e->max_flows = dc.tracker.max_flows;
     *out = e;
     return 0;
@@ -190,11 +200,42 @@ static int drain(fsi_engine *e) {
   return rc;
 }
 
+/* Feeds the packets waiting in the arena to the driver. */
+static int drain_sessions(fsi_engine *e) {
+  uint32_t n = e->q_len;
+  if (!n)
+    return 0;
+  e->q_len = 0;
+  e->arena_used = 0;
+  return fs_driver_feed_batch(e->driver, e->q_pkt, n);
+}
+
+static int feed_sessions(fsi_engine *e, const fs_packet_view *pkt) {
+  if (!e->arena || pkt->caplen > ARENA_BYTES / 4) {
+    int rc = drain_sessions(e); /* keep the order */
+    return rc != 0 ? rc : fs_driver_feed(e->driver, pkt);
+  }
+  if (e->arena_used + pkt->caplen > ARENA_BYTES) {
+    int rc = drain_sessions(e);
+    if (rc != 0)
+      return rc;
+  }
+  uint8_t *copy = e->arena + e->arena_used;
+  if (pkt->caplen)
+    memcpy(copy, pkt->data, pkt->caplen);
+  e->arena_used += (pkt->caplen + 63u) & ~(size_t)63u; /* each packet on its own lines */
+  e->q_pkt[e->q_len] = *pkt;
+  e->q_pkt[e->q_len].data = copy;
+  if (++e->q_len == QUEUE_LEN)
+    return drain_sessions(e);
+  return 0;
+}
+
 int fsi_engine_feed(fsi_engine *e, const fs_packet_view *pkt) {
   if (e->workers)
     return fs_workers_feed(e->workers, pkt);
   if (e->driver)
-    return fs_driver_feed(e->driver, pkt);
+    return feed_sessions(e, pkt);
   e->ctr.packets++;
   e->ctr.bytes += pkt->caplen;
   if (e->dedup && fs_dedup_check(e->dedup, pkt)) {
@@ -232,8 +273,10 @@ int fsi_engine_feed(fsi_engine *e, const fs_packet_view *pkt) {
 int fsi_engine_advance(fsi_engine *e, fs_time_ns now) {
   if (e->workers)
     return fs_workers_advance(e->workers, now);
-  if (e->driver)
-    return fs_driver_advance(e->driver, now);
+  if (e->driver) {
+    int rc = drain_sessions(e);
+    return rc != 0 ? rc : fs_driver_advance(e->driver, now);
+  }
   int rc = drain(e);
   if (rc != 0)
     return rc;
@@ -245,8 +288,10 @@ int fsi_engine_advance(fsi_engine *e, fs_time_ns now) {
 int fsi_engine_finish(fsi_engine *e) {
   if (e->workers)
     return fs_workers_finish(e->workers);
-  if (e->driver)
-    return fs_driver_finish(e->driver);
+  if (e->driver) {
+    int rc = drain_sessions(e);
+    return rc != 0 ? rc : fs_driver_finish(e->driver);
+  }
   int rc = drain(e);
   if (rc != 0)
     return rc;
@@ -348,5 +393,6 @@ void fsi_engine_destroy(fsi_engine *e) {
     fs_tracker_destroy(e->tracker);
   if (e->have_ex)
     fs_extractor_destroy(&e->ex);
+  free(e->arena);
   free(e);
 }
