@@ -17,8 +17,8 @@
 
 #include "flowscope/flowscope.h"
 
-static const uint32_t link_types[] = {1,   0,   9,   10,  12,  14,  50,  51,
-                                      101, 108, 113, 228, 229, 239, 276, 147};
+static const uint32_t link_types[] = {1,   0,   9,   10,  12,  14,  50,  51,  101,
+                                      108, 113, 228, 229, 239, 276, 147, 105, 127};
 
 static void check(int cond) {
   if (!cond)
@@ -65,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fs_extract_config_default(&cfg);
   cfg.kind = o & 3;              /* five-tuple, unidirectional, IP pair, MAC pair */
   cfg.encap_mode = (o >> 2) % 3; /* auto, selected, outer */
-  cfg.encap_layers = (o & 0x10) ? 0x1ffu : 0x03u;
+  cfg.encap_layers = (o & 0x10) ? 0x1fffu : 0x03u; /* every FS_ENCAP_* bit, or VLAN+MPLS */
   cfg.key_vlan = (o >> 5) & 1;
   cfg.key_tunnel = (o >> 6) & 1;
   cfg.defrag.enabled = !(o & 0x80);

@@ -9,7 +9,7 @@ anywhere; it rewrites the folder's files deterministically."""
 import os
 import struct
 
-LINKS = [1, 0, 9, 10, 12, 14, 50, 51, 101, 108, 113, 228, 229, 239, 276, 147]
+LINKS = [1, 0, 9, 10, 12, 14, 50, 51, 101, 108, 113, 228, 229, 239, 276, 147, 105, 127]
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "fuzz_decode")
 
 
@@ -69,6 +69,18 @@ def main():
     seed("geneve", 1, 0, [eth(0x0800, ip4(17, udp(54321, 6081, b"\x01\x00\x65\x58\x00\x00\x2a\x00\x01\x02\x80\x00" + eth(0x0800, INNER4))))])
     ay = b"\x41\x52\x11\x29\x5e\0\0\0" + bytes(range(1, 17)) + bytes(20) + INNER6
     seed("ayiya", 1, 0, [eth(0x0800, ip4(17, udp(5072, 5072, ay)))])
+    # Teredo: bare IPv6 to UDP 3544; origin indication off-port; a bubble.
+    seed("teredo", 1, 0, [eth(0x0800, ip4(17, udp(40000, 3544, INNER6))),
+                          eth(0x0800, ip4(17, udp(40000, 50000, b"\x00\x00\xf2\x27\x3f\xfd\xfd\xfe" + INNER6))),
+                          eth(0x0800, ip4(17, udp(3544, 40000, ip6(59, b"") + b"pad")))])
+    # Cisco FabricPath (0x8903, FTag/TTL, customer frame); VN-Tag (0x8926) then VLAN.
+    seed("fabricpath", 1, 0, [eth(0x8903, b"\x00\x3f" + eth(0x0800, INNER4))])
+    seed("vntag", 1, 0, [eth(0x8926, b"\x00\x00\x00\x33\x81\x00" + b"\x00\x0b\x08\x00" + INNER4)])
+    # 802.11 QoS data (from-DS) + LLC/SNAP; the same behind radiotap; Aruba GRE.
+    wlan = b"\x88\x02\x00\x00" + bytes(18) + b"\x10\x00\x00\x00" + b"\xaa\xaa\x03\x00\x00\x00\x08\x00"
+    seed("wlan", 105, 0, [wlan + INNER4, b"\x88\x02\x00\x00" + bytes(18) + b"\x10\x00\x80\x00" + bytes(12) + b"\x00\x26" + wlan[26:] + INNER4])
+    seed("radiotap", 127, 0, [b"\x00\x00\x0c\x00\x02\x00\x00\x00\x00\x00\x00\x00" + wlan + INNER4])
+    seed("aruba-gre", 1, 0, [eth(0x0800, ip4(47, b"\x00\x00\x82\x00" + wlan + INNER4))])
     # IPv4 datagram in three fragments, out of order, plus a duplicate.
     dg = udp(1000, 2000, bytes(range(40)))
     f1 = ip4(17, dg[0:16], ident=9, frag=0x2000)

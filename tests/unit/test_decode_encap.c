@@ -3,7 +3,8 @@
  * inner packets: 802.1Q/QinQ/0x9100, PBB, MPLS (+ pseudowire), PPPoE,
  * VXLAN, GTP-U (with extension headers), GRE (key, sequence, checksum,
  * TEB, PPTP), ERSPAN I/II/III, IP-in-IP, IPv6-in-IPv4, Geneve, GRE-in-UDP,
- * AYIYA; encapsulation modes, keys with VLAN ids and tunnel ids, depth. */
+ * AYIYA, Teredo (on and off its port), Cisco FabricPath and VN-Tag, Aruba
+ * GRE with 802.11 inside; encapsulation modes, keys with VLAN ids and tunnel ids, depth. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -458,6 +459,216 @@ static void test_udp_tunnels(void **state) {
   assert_int_equal(r.encap, FS_ENCAP_AYIYA);
 }
 
+static void test_fabricpath_vntag(void **state) {
+  (void)state;
+  fs_extract_result r;
+  /* Cisco FabricPath: outer MACs, ethertype 0x8903, forwarding tag and
+   * TTL, then the customer's whole Ethernet frame. */
+  static const uint8_t fp[16] = {
+      0x02, 0,    0, 0, 0, 0x0b, 0x02, 0, 0, 0, 0, 0x0a, /* outer (switch) MACs */
+      0x89, 0x03,                                        /* ethertype FabricPath */
+      0x00, 0x3f                                         /* FTag 0, TTL 63 */
+  };
+  size_t n = cat(f, 3, PART(fp), PART(ETH_V4), PART(INNER_V4_UDP));
+  assert_int_equal(run(f, n, &r), 0);
+  expect_inner_v4_udp(&r);
+  assert_int_equal(r.encap, FS_ENCAP_FABRICPATH);
+  /* Cut inside the customer's Ethernet header: truncated. */
+  assert_int_equal(run(f, sizeof fp + 10, &r), FS_SKIP_TRUNCATED);
+  /* VN-Tag inside a VLAN, then another VLAN tag (Zeek's "sandwich"). */
+  static const uint8_t vntag[28] = {
+      0x02, 0,    0,    0,    0, 0x02, 0x02, 0, 0, 0, 0, 0x01, /* MACs */
+      0x81, 0x00, 0x00, 0xfa,                                  /* 802.1Q, VID 250 */
+      0x89, 0x26,                                              /* ethertype VN-Tag */
+      0x00, 0x00, 0x00, 0x33,                                  /* d/p/dst VIF 0; l/r/src VIF 51 */
+      0x81, 0x00,                                              /* next: 802.1Q */
+      0x00, 0xfb,                                              /* VID 251 */
+      0x08, 0x00                                               /* IPv4 */
+  };
+  n = cat(f, 2, PART(vntag), PART(INNER_V4_UDP));
+  assert_int_equal(run(f, n, &r), 0);
+  expect_inner_v4_udp(&r);
+  assert_int_equal(r.encap, FS_ENCAP_VLAN | FS_ENCAP_VNTAG);
+  assert_int_equal(r.n_vlans, 2);
+  assert_int_equal(r.vlans[0], 250);
+  assert_int_equal(r.vlans[1], 251);
+  assert_int_equal(run(f, 16 + 2 + 5, &r), FS_SKIP_TRUNCATED); /* tag cut short */
+  /* Neither is a tunnel: the outer-only mode passes both too. */
+  fs_extract_config c = cfg_default();
+  c.encap_mode = FS_ENCAP_MODE_OUTER;
+  assert_int_equal(run_cfg(&c, f, n, &r), 0);
+  expect_inner_v4_udp(&r);
+  /* Left out of a selection: recognised but not entered. */
+  c.encap_mode = FS_ENCAP_MODE_SELECTED;
+  c.encap_layers = FS_ENCAP_VLAN;
+  assert_int_equal(run_cfg(&c, f, n, &r), FS_SKIP_UNSUPPORTED);
+}
+
+/* Outer IPv4 (192.0.2.1 -> 192.0.2.2) and UDP header for a datagram of
+ * @p plen payload bytes between the given ports (28 bytes at @p o). */
+static size_t outer_udp4(uint8_t *o, uint16_t sport, uint16_t dport, size_t plen) {
+  const size_t total = 20 + 8 + plen;
+  const uint8_t h[28] = {
+      0x45,
+      0x00,
+      (uint8_t)(total >> 8),
+      (uint8_t)total, /* IPv4, IHL 5; total length */
+      0x00,
+      0x01,
+      0x00,
+      0x00, /* id 1, not fragmented */
+      0x40,
+      0x11,
+      0x00,
+      0x00, /* TTL 64, UDP, checksum unchecked */
+      192,
+      0,
+      2,
+      1, /* source 192.0.2.1 */
+      192,
+      0,
+      2,
+      2, /* destination 192.0.2.2 */
+      (uint8_t)(sport >> 8),
+      (uint8_t)sport, /* source port */
+      (uint8_t)(dport >> 8),
+      (uint8_t)dport, /* destination port */
+      (uint8_t)((8 + plen) >> 8),
+      (uint8_t)(8 + plen), /* UDP length */
+      0x00,
+      0x00 /* checksum 0 (none) */
+  };
+  memcpy(o, h, sizeof h);
+  return sizeof h;
+}
+
+/* Builds Ethernet + outer IPv4/UDP + @p pre (Teredo indicators) + @p ip6. */
+static size_t teredo_frame(uint16_t sport, uint16_t dport, const uint8_t *pre, size_t pre_len,
+                           const uint8_t *ip6, size_t ip6_len) {
+  size_t n = cat(f, 1, PART(OUTER_ETH));
+  n += outer_udp4(f + n, sport, dport, pre_len + ip6_len);
+  if (pre_len)
+    memcpy(f + n, pre, pre_len);
+  n += pre_len;
+  memcpy(f + n, ip6, ip6_len);
+  return n + ip6_len;
+}
+
+static void expect_outer_udp(const fs_extract_result *r, uint16_t a, uint16_t b) {
+  assert_int_equal(r->key.kind, FS_KEY_FIVE_TUPLE_V4);
+  assert_int_equal(r->key.proto, 17);
+  assert_int_equal(r->key.port_a, a);
+  assert_int_equal(r->key.port_b, b);
+  assert_int_equal(r->encap, 0);
+}
+
+static void test_teredo(void **state) {
+  (void)state;
+  fs_extract_result r;
+  /* Origin indication: 00 00, obfuscated port and IPv4 address. */
+  static const uint8_t origin[8] = {0x00, 0x00, 0xf2, 0x27, 0x3f, 0xfd, 0xfd, 0xfe};
+  /* Authentication indicator: 00 01, client id length 2, auth length 1,
+   * id "ab", auth value 0x55, nonce (8 bytes), confirmation byte. */
+  static const uint8_t auth[16] = {0x00, 0x01, 0x02, 0x01, 'a', 'b', 0x55, 1,
+                                   2,    3,    4,    5,    6,   7,   8,    0x00};
+  /* On UDP 3544: a bare IPv6 packet. */
+  size_t n = teredo_frame(40000, 3544, NULL, 0, PART(INNER_V6_TCP));
+  assert_int_equal(run(f, n, &r), 0);
+  expect_inner_v6_tcp(&r);
+  assert_int_equal(r.encap, FS_ENCAP_TEREDO);
+  assert_int_equal(r.tunnel_ip_version, 4);
+  /* From UDP 3544 (a relay/server reply), with an origin indication. */
+  n = teredo_frame(3544, 40000, PART(origin), PART(INNER_V6_TCP));
+  assert_int_equal(run(f, n, &r), 0);
+  expect_inner_v6_tcp(&r);
+  /* On 3544 with authentication then origin indication. */
+  uint8_t both[24];
+  size_t bl = cat(both, 2, PART(auth), PART(origin));
+  n = teredo_frame(40000, 3544, both, bl, PART(INNER_V6_TCP));
+  assert_int_equal(run(f, n, &r), 0);
+  expect_inner_v6_tcp(&r);
+  /* Any other port: a bare IPv6 packet between 2001:db8:: addresses is not
+   * recognisably Teredo and stays a plain UDP datagram... */
+  n = teredo_frame(40000, 50000, NULL, 0, PART(INNER_V6_TCP));
+  assert_int_equal(run(f, n, &r), 0);
+  expect_outer_udp(&r, 40000, 50000);
+  /* ...but one with an address in the Teredo prefix 2001:0::/32 is... */
+  uint8_t v6t[sizeof INNER_V6_TCP];
+  memcpy(v6t, INNER_V6_TCP, sizeof v6t);
+  v6t[10] = 0x00, v6t[11] = 0x00; /* source 2001:0:0:...:a */
+  n = teredo_frame(40000, 50000, NULL, 0, PART(v6t));
+  assert_int_equal(run(f, n, &r), 0);
+  expect_inner_v6_tcp(&r);
+  assert_int_equal(r.encap, FS_ENCAP_TEREDO);
+  /* ...and so is one behind an origin indication. */
+  n = teredo_frame(40000, 50000, PART(origin), PART(INNER_V6_TCP));
+  assert_int_equal(run(f, n, &r), 0);
+  expect_inner_v6_tcp(&r);
+  /* Off port, authentication without an origin indication is not taken. */
+  n = teredo_frame(40000, 50000, PART(auth), PART(INNER_V6_TCP));
+  assert_int_equal(run(f, n, &r), 0);
+  expect_outer_udp(&r, 40000, 50000);
+  /* An IPv6 payload length longer than the datagram: not Teredo. */
+  memcpy(v6t, INNER_V6_TCP, sizeof v6t);
+  v6t[5] = 0x15; /* payload length 21, one byte more than sent */
+  n = teredo_frame(40000, 3544, NULL, 0, PART(v6t));
+  assert_int_equal(run(f, n, &r), 0);
+  expect_outer_udp(&r, 40000, 3544);
+  /* Shorter than the datagram: refused too, unless it is a bubble (no
+   * next header, empty), which may carry trailing bytes. */
+  v6t[5] = 0x13; /* payload length 19 */
+  n = teredo_frame(40000, 3544, NULL, 0, PART(v6t));
+  assert_int_equal(run(f, n, &r), 0);
+  expect_outer_udp(&r, 40000, 3544);
+  v6t[4] = 0x00, v6t[5] = 0x00, v6t[6] = 59; /* payload length 0, no next header */
+  n = teredo_frame(40000, 3544, NULL, 0, PART(v6t));
+  assert_int_equal(run(f, n, &r), 0);
+  assert_int_equal(r.encap, FS_ENCAP_TEREDO);
+  assert_int_equal(r.key.kind, FS_KEY_FIVE_TUPLE_V6);
+  assert_int_equal(r.key.proto, 59);
+  /* Not selected: a plain datagram. */
+  fs_extract_config c = cfg_default();
+  c.encap_mode = FS_ENCAP_MODE_SELECTED;
+  c.encap_layers = FS_ENCAP_VLAN | FS_ENCAP_AYIYA;
+  n = teredo_frame(40000, 3544, NULL, 0, PART(INNER_V6_TCP));
+  assert_int_equal(run_cfg(&c, f, n, &r), 0);
+  expect_outer_udp(&r, 40000, 3544);
+}
+
+static void test_aruba_gre(void **state) {
+  (void)state;
+  fs_extract_result r;
+  /* Aruba controller GRE: GRE protocol 0x8200 (0x8200-0x8240), then an
+   * 802.11 QoS data frame with LLC/SNAP. */
+  static const uint8_t aruba[58] = {
+      0x45, 0x00, 0x00, 0x58,                   /* total 88 = 20 + 4 + 34 + 30 */
+      0x00, 0x01, 0x00, 0x00,                   /* id 1 */
+      0x40, 0x2f, 0x00, 0x00,                   /* TTL 64, protocol 47 (GRE) */
+      192,  0,    2,    1,    192,  0,    2, 2, /* 192.0.2.1 -> 192.0.2.2 */
+      0x00, 0x00, 0x82, 0x00,                   /* GRE version 0, protocol 0x8200 */
+      0x88, 0x01,                               /* 802.11 QoS data, to-DS */
+      0x00, 0x00,                               /* duration */
+      0x02, 0x00, 0x00, 0x00, 0x00, 0x03,       /* address 1 (BSSID) */
+      0x02, 0x00, 0x00, 0x00, 0x00, 0x01,       /* address 2 (source) */
+      0x02, 0x00, 0x00, 0x00, 0x00, 0x02,       /* address 3 (destination) */
+      0x10, 0x00,                               /* sequence control */
+      0x00, 0x00,                               /* QoS control */
+      0xaa, 0xaa, 0x03, 0x00, 0x00, 0x00,       /* LLC/SNAP */
+      0x08, 0x00                                /* IPv4 */
+  };
+  size_t n = cat(f, 3, PART(OUTER_ETH), PART(aruba), PART(INNER_V4_UDP));
+  assert_int_equal(run(f, n, &r), 0);
+  expect_inner_v4_udp(&r);
+  assert_int_equal(r.encap, FS_ENCAP_GRE | FS_ENCAP_ARUBA);
+  /* 0x8300 is outside Aruba's range: an unknown GRE payload. */
+  f[14 + 22] = 0x83;
+  assert_int_equal(run(f, n, &r), FS_SKIP_NOT_IP);
+  /* Encrypted 802.11 (protected flag): skipped as unsupported. */
+  f[14 + 22] = 0x82;
+  f[14 + 25] = 0x41;
+  assert_int_equal(run(f, n, &r), FS_SKIP_UNSUPPORTED);
+}
+
 static void test_tunnel_depth(void **state) {
   (void)state;
   /* IP-in-IP nested 20 times: refused at max_depth 16, never recursing
@@ -490,7 +701,8 @@ int main(void) {
       cmocka_unit_test(test_vxlan),        cmocka_unit_test(test_gtpu),
       cmocka_unit_test(test_gre),          cmocka_unit_test(test_erspan),
       cmocka_unit_test(test_ip_in_ip),     cmocka_unit_test(test_udp_tunnels),
-      cmocka_unit_test(test_tunnel_depth),
+      cmocka_unit_test(test_tunnel_depth), cmocka_unit_test(test_fabricpath_vntag),
+      cmocka_unit_test(test_teredo),       cmocka_unit_test(test_aruba_gre),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

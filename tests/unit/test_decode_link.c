@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Every supported link type, each with a hand-built header in front of the
- * same inner packets; unknown link types and non-IP frames are skipped by
- * reason; every truncation of a link header is "truncated". */
+ * same inner packets (802.11 and radiotap included); unknown link types and non-IP frames are
+ * skipped by reason; every truncation of a link header is "truncated". */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -190,18 +190,107 @@ static void test_nflog(void **state) {
   v4_on(239, nflog_v4, sizeof nflog_v4);
 }
 
+/* 802.11 QoS data frame from the distribution system, then LLC/SNAP. */
+static const uint8_t WLAN_QOS_V4[34] = {
+    0x88, 0x02,                         /* frame control: QoS data; flags from-DS */
+    0x00, 0x00,                         /* duration */
+    0x02, 0x00, 0x00, 0x00, 0x00, 0x02, /* address 1: receiver */
+    0x02, 0x00, 0x00, 0x00, 0x00, 0x03, /* address 2: transmitter (BSSID) */
+    0x02, 0x00, 0x00, 0x00, 0x00, 0x01, /* address 3: source */
+    0x10, 0x00,                         /* sequence control */
+    0x00, 0x00,                         /* QoS control: TID 0, no A-MSDU */
+    0xaa, 0xaa, 0x03,                   /* LLC: SNAP, SNAP, UI */
+    0x00, 0x00, 0x00,                   /* OUI 00-00-00 (RFC 1042) */
+    0x08, 0x00                          /* ethertype IPv4 */
+};
+
+static void test_ieee802_11(void **state) {
+  (void)state;
+  v4_on(105, WLAN_QOS_V4, sizeof WLAN_QOS_V4);
+  /* Plain data (no QoS field), four addresses (to-DS and from-DS set). */
+  static const uint8_t wds[38] = {
+      0x08, 0x03,                         /* frame control: data; to-DS, from-DS */
+      0x00, 0x00,                         /* duration */
+      0x02, 0x00, 0x00, 0x00, 0x00, 0x02, /* address 1 */
+      0x02, 0x00, 0x00, 0x00, 0x00, 0x03, /* address 2 */
+      0x02, 0x00, 0x00, 0x00, 0x00, 0x04, /* address 3 */
+      0x20, 0x00,                         /* sequence control */
+      0x02, 0x00, 0x00, 0x00, 0x00, 0x01, /* address 4 */
+      0xaa, 0xaa, 0x03, 0x00, 0x00, 0x00, /* LLC/SNAP, OUI 00-00-00 */
+      0x86, 0xdd                          /* ethertype IPv6 */
+  };
+  v6_on(105, wds, sizeof wds);
+  /* QoS with HT control (order bit), and an A-MSDU: the first subframe's
+   * destination, source and length come before its LLC header. */
+  static const uint8_t amsdu[52] = {
+      0x88, 0x82,                         /* QoS data; flags from-DS, +HTC/order */
+      0x00, 0x00,                         /* duration */
+      0x02, 0x00, 0x00, 0x00, 0x00, 0x02, /* address 1 */
+      0x02, 0x00, 0x00, 0x00, 0x00, 0x03, /* address 2 */
+      0x02, 0x00, 0x00, 0x00, 0x00, 0x01, /* address 3 */
+      0x30, 0x00,                         /* sequence control */
+      0x80, 0x00,                         /* QoS control: A-MSDU present */
+      0x00, 0x00, 0x00, 0x00,             /* HT control */
+      0x02, 0x00, 0x00, 0x00, 0x00, 0x02, /* subframe destination */
+      0x02, 0x00, 0x00, 0x00, 0x00, 0x01, /* subframe source */
+      0x00, 0x26,                         /* subframe length 38 = 8 + 30 */
+      0xaa, 0xaa, 0x03, 0x00, 0x00, 0x00, /* LLC/SNAP */
+      0x08, 0x00                          /* ethertype IPv4 */
+  };
+  v4_on(105, amsdu, sizeof amsdu);
+
+  fs_extractor ex = make_extractor(NULL);
+  fs_extract_result r;
+  uint8_t g[sizeof WLAN_QOS_V4 + sizeof INNER_V4_UDP];
+  size_t n = cat(g, 2, PART(WLAN_QOS_V4), PART(INNER_V4_UDP));
+  g[1] = 0x42; /* protected (from-DS + protected): the body is encrypted */
+  assert_int_equal(extract_frame(&ex, 105, g, n, 1, &r), FS_SKIP_UNSUPPORTED);
+  g[1] = 0x02;
+  g[0] = 0x80; /* management, subtype 8: a beacon */
+  assert_int_equal(extract_frame(&ex, 105, g, n, 1, &r), FS_SKIP_NOT_IP);
+  g[0] = 0xc8; /* QoS null data: no body */
+  assert_int_equal(extract_frame(&ex, 105, g, n, 1, &r), FS_SKIP_NOT_IP);
+  g[0] = 0x89; /* protocol version 1: unknown */
+  assert_int_equal(extract_frame(&ex, 105, g, n, 1, &r), FS_SKIP_NOT_IP);
+  expect_balanced(&ex);
+  fs_extractor_destroy(&ex);
+}
+
+static void test_radiotap(void **state) {
+  (void)state;
+  /* Radiotap: version 0, pad, length 12 (little-endian), present bitmap
+   * 0x00000002 (flags), the flags byte and 3 bytes of padding; then the
+   * 802.11 frame. */
+  uint8_t hdr[12 + sizeof WLAN_QOS_V4] = {
+      0x00, 0x00,             /* version 0, pad */
+      0x0c, 0x00,             /* header length 12 */
+      0x02, 0x00, 0x00, 0x00, /* present: flags */
+      0x00, 0x00, 0x00, 0x00  /* flags 0, padding */
+  };
+  memcpy(hdr + 12, WLAN_QOS_V4, sizeof WLAN_QOS_V4);
+  v4_on(127, hdr, sizeof hdr);
+  fs_extractor ex = make_extractor(NULL);
+  fs_extract_result r;
+  hdr[0] = 1; /* version 1 does not exist */
+  assert_int_equal(extract_frame(&ex, 127, hdr, sizeof hdr, 1, &r), FS_SKIP_MALFORMED);
+  hdr[0] = 0;
+  hdr[2] = 4; /* a header length shorter than the fixed part */
+  assert_int_equal(extract_frame(&ex, 127, hdr, sizeof hdr, 1, &r), FS_SKIP_MALFORMED);
+  fs_extractor_destroy(&ex);
+}
+
 static void test_unknown_link(void **state) {
   (void)state;
   fs_extractor ex = make_extractor(NULL);
   fs_extract_result r;
-  /* 802.11 radiotap (127) is not decoded: skipped by link type, the
-   * number remembered for the report. */
-  assert_int_equal(extract_frame(&ex, 127, INNER_V4_UDP, sizeof INNER_V4_UDP, 1, &r),
+  /* DLT_USER0 (147) is not decoded: skipped by link type, the number
+   * remembered for the report. */
+  assert_int_equal(extract_frame(&ex, 147, INNER_V4_UDP, sizeof INNER_V4_UDP, 1, &r),
                    FS_SKIP_LINKTYPE);
   fs_extract_counters c = {.struct_size = sizeof c};
   assert_int_equal(fs_extractor_counters(&ex, &c), 0);
   assert_int_equal(c.skipped[FS_SKIP_LINKTYPE], 1);
-  assert_int_equal(c.last_unknown_link_type, 127);
+  assert_int_equal(c.last_unknown_link_type, 147);
   /* No data at all. */
   assert_int_equal(extract_frame(&ex, 1, NULL, 0, 1, &r), FS_SKIP_TRUNCATED);
   fs_extractor_destroy(&ex);
@@ -212,7 +301,8 @@ int main(void) {
       cmocka_unit_test(test_ethernet),     cmocka_unit_test(test_raw),
       cmocka_unit_test(test_linux_cooked), cmocka_unit_test(test_loopback),
       cmocka_unit_test(test_ppp),          cmocka_unit_test(test_fddi_and_llc),
-      cmocka_unit_test(test_nflog),        cmocka_unit_test(test_unknown_link),
+      cmocka_unit_test(test_nflog),        cmocka_unit_test(test_ieee802_11),
+      cmocka_unit_test(test_radiotap),     cmocka_unit_test(test_unknown_link),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

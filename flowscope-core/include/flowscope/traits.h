@@ -27,7 +27,19 @@ typedef enum fs_encap {
   FS_ENCAP_IPIP = 0x20,   /**< IP-in-IP / IPv6-in-IPv4 */
   FS_ENCAP_ERSPAN = 0x40, /**< ERSPAN I-III inside GRE */
   FS_ENCAP_GENEVE = 0x80, /**< Geneve (UDP 6081, RFC 8926) */
-  FS_ENCAP_AYIYA = 0x100  /**< AYIYA IP-over-UDP (UDP 5072) */
+  FS_ENCAP_AYIYA = 0x100, /**< AYIYA IP-over-UDP (UDP 5072) */
+  /** Teredo IPv6-over-UDP (RFC 4380): UDP 3544, or any port when the
+   * payload has Teredo's shape. Since 1.1. */
+  FS_ENCAP_TEREDO = 0x200,
+  /** Cisco FabricPath (ethertype 0x8903): a 16-byte outer header before
+   * the customer's Ethernet frame. Since 1.1. */
+  FS_ENCAP_FABRICPATH = 0x400,
+  /** Cisco VN-Tag (ethertype 0x8926, IEEE 802.1Qbh): a 6-byte tag.
+   * Since 1.1. */
+  FS_ENCAP_VNTAG = 0x800,
+  /** Aruba WLAN controller GRE (protocols 0x8200-0x8240) carrying 802.11
+   * frames. Since 1.1. */
+  FS_ENCAP_ARUBA = 0x1000
 } fs_encap;
 
 /** Why an extractor skipped a packet (positive return of extract). Since 1.0. */

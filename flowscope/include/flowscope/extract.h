@@ -23,7 +23,9 @@ typedef enum fs_extractor_kind {
 typedef enum fs_encap_mode {
   FS_ENCAP_MODE_AUTO = 0,     /**< look inside every supported encapsulation (default) */
   FS_ENCAP_MODE_SELECTED = 1, /**< look inside only the FS_ENCAP_* bits in encap_layers */
-  FS_ENCAP_MODE_OUTER = 2     /**< never look inside tunnels (VLAN/MPLS still skipped) */
+  /** Never look inside tunnels; link-level layers (VLAN, MPLS, FabricPath,
+   * VN-Tag) are still passed. */
+  FS_ENCAP_MODE_OUTER = 2
 } fs_encap_mode;
 
 /** IP fragment reassembly limits. */

@@ -20,7 +20,9 @@ enum {
   DLT_PPP_ETHER_ = 51,
   LINKTYPE_RAW_ = 101,
   DLT_LOOP_ = 108,
+  DLT_IEEE802_11_ = 105,
   DLT_LINUX_SLL_ = 113,
+  DLT_IEEE802_11_RADIO_ = 127,
   LINKTYPE_IPV4_ = 228,
   LINKTYPE_IPV6_ = 229,
   DLT_NFLOG_ = 239,
@@ -40,6 +42,7 @@ static uint32_t llc(walk *w, const uint8_t *p, uint32_t len);
 static uint32_t gre(walk *w, const uint8_t *p, uint32_t cap);
 static uint32_t ethernet(walk *w, const uint8_t *p, uint32_t len);
 static uint32_t ip_any(walk *w, const uint8_t *p, uint32_t len, uint32_t want_version);
+static uint32_t wlan(walk *w, const uint8_t *p, uint32_t len);
 
 static int allowed(const walk *w, uint32_t bit) { return (w->o->layers & bit) != 0; }
 
@@ -150,6 +153,47 @@ static uint32_t gtpu(walk *w, const uint8_t *p, uint32_t cap, const uint8_t **in
   return 0;
 }
 
+/* Teredo (RFC 4380 section 5.1.1): an optional authentication indicator
+ * (00 01, client id length, auth value length, id, value, 8-byte nonce,
+ * confirmation byte), an optional origin indication (00 00, port, address:
+ * 8 bytes), then an IPv6 packet. Returns 1 with the offset of the IPv6
+ * header in *ip6_off, or 0 when the payload is not Teredo. Like Zeek, an IPv6 header whose payload
+ * length disagrees with the datagram is refused, except a bubble (no next
+ * header, empty) followed by padding. Off port 3544 the shape must say
+ * Teredo on its own, as Zeek's protocol detection asks: an origin
+ * indication before the IPv6 header, or an address in 2001:0::/32. */
+static int teredo_inner(const uint8_t *pl, uint32_t cap, uint32_t wire, int on_port,
+                        uint32_t *ip6_off) {
+  uint32_t off = 0;
+  int origin = 0;
+  if (cap >= 4 && pl[0] == 0 && pl[1] == 1) {
+    off = 4u + pl[2] + pl[3] + 9u;
+    if (cap < off + 2)
+      return 0;
+    if (!on_port && !(pl[off] == 0 && pl[off + 1] == 0))
+      return 0; /* detection wants an origin indication after the auth header */
+  }
+  if (cap >= off + 2 && pl[off] == 0 && pl[off + 1] == 0) {
+    off += 8;
+    origin = 1;
+  }
+  if (cap < off + 40 || wire < off + 40 || (pl[off] >> 4) != 6)
+    return 0;
+  const uint8_t *ip6 = pl + off;
+  if (!on_port && !origin) {
+    static const uint8_t prefix[4] = {0x20, 0x01, 0x00, 0x00};
+    if (memcmp(ip6 + 8, prefix, 4) != 0 && memcmp(ip6 + 24, prefix, 4) != 0)
+      return 0;
+  }
+  uint32_t total = 40u + fsi_be16(ip6 + 4);
+  if (total > wire - off)
+    return 0; /* claims more than the datagram holds */
+  if (total < wire - off && !(ip6[6] == 59 && total == 40))
+    return 0; /* trailing bytes: only a bubble may carry them */
+  *ip6_off = off;
+  return 1;
+}
+
 static uint32_t l4_udp(walk *w, const uint8_t *p, uint32_t cap, uint32_t wire) {
   fsi_decoded *d = w->d;
   if (cap < 8)
@@ -224,6 +268,15 @@ static uint32_t l4_udp(walk *w, const uint8_t *p, uint32_t cap, uint32_t wire) {
       return ip_any(w, pl + h, pcap - h, next == IPPROTO_IPIP_ ? 4 : 6);
     }
   }
+  if (allowed(w, FS_ENCAP_TEREDO) && pcap >= 40) {
+    uint32_t off = 0;
+    if (teredo_inner(pl, pcap, plen, d->sport == 3544 || d->dport == 3544, &off)) {
+      if (deeper(w))
+        return FS_SKIP_TOO_DEEP;
+      enter_tunnel(w, FS_ENCAP_TEREDO, 0, 0);
+      return ip_any(w, pl + off, pcap - off, 6);
+    }
+  }
   return 0;
 }
 
@@ -272,6 +325,13 @@ static uint32_t gre(walk *w, const uint8_t *p, uint32_t cap) {
   const uint8_t *in = p + off;
   uint32_t in_len = cap - off;
   enter_tunnel(w, FS_ENCAP_GRE, key, has_key);
+  if (proto >= 0x8200 && proto <= 0x8240 && ver == 0) {
+    /* Aruba controller GRE: an 802.11 frame follows the GRE header. */
+    if (!allowed(w, FS_ENCAP_ARUBA))
+      return FS_SKIP_UNSUPPORTED;
+    w->d->encap |= FS_ENCAP_ARUBA;
+    return wlan(w, in, in_len);
+  }
   switch (proto) {
   case FSI_ETH_TEB: return ethernet(w, in, in_len);
   case FSI_ETH_ERSPAN2:
@@ -652,6 +712,31 @@ static uint32_t ethertype(walk *w, uint16_t type, const uint8_t *p, uint32_t len
       type = fsi_be16(p + 2);
       p += 4, len -= 4;
       continue;
+    case FSI_ETH_VNTAG:
+      /* VN-Tag: direction/pointer/destination VIF, looped/source VIF (4
+       * bytes), then the next ethertype. */
+      if (!allowed(w, FS_ENCAP_VNTAG))
+        return FS_SKIP_UNSUPPORTED;
+      if (deeper(w))
+        return FS_SKIP_TOO_DEEP;
+      if (len < 6)
+        return FS_SKIP_TRUNCATED;
+      d->encap |= FS_ENCAP_VNTAG;
+      type = fsi_be16(p + 4);
+      p += 6, len -= 6;
+      continue;
+    case FSI_ETH_FABRICPATH:
+      /* FabricPath: the outer MACs and this ethertype were the Ethernet
+       * header; forwarding tag and TTL (2 bytes), then the customer's
+       * whole Ethernet frame. */
+      if (!allowed(w, FS_ENCAP_FABRICPATH))
+        return FS_SKIP_UNSUPPORTED;
+      if (deeper(w))
+        return FS_SKIP_TOO_DEEP;
+      if (len < 2 + 14)
+        return FS_SKIP_TRUNCATED;
+      d->encap |= FS_ENCAP_FABRICPATH;
+      return ethernet(w, p + 2, len - 2);
     case FSI_ETH_MPLS:
     case FSI_ETH_MPLS_MC: return mpls(w, p, len);
     case FSI_ETH_PPPOE: return pppoe(w, p, len);
@@ -681,6 +766,58 @@ static uint32_t ethernet(walk *w, const uint8_t *p, uint32_t len) {
   if (!w->d->eth)
     w->d->eth = p;
   return ethertype(w, fsi_be16(p + 12), p + 14, len - 14);
+}
+
+/* 802.11 (IEEE 802.11-2020 section 9.2): only data frames carry IP. Frame
+ * control (type/subtype, then flags: to-DS 0x01, from-DS 0x02, protected
+ * 0x40, +HTC/order 0x80), duration, three addresses, sequence control (24
+ * bytes); a fourth address when both DS bits are set; QoS control (2) in QoS
+ * data subtypes, and HT control (4) after it when the order bit is set.
+ * Then LLC/SNAP, or an A-MSDU whose first subframe (destination, source,
+ * length: 14 bytes) is decoded. Protected (encrypted) frames are skipped. */
+static uint32_t wlan(walk *w, const uint8_t *p, uint32_t len) {
+  if (len < 24)
+    return FS_SKIP_TRUNCATED;
+  uint8_t fc0 = p[0], fc1 = p[1];
+  if (((fc0 >> 2) & 3) != 2 || (fc0 & 3) != 0)
+    return FS_SKIP_NOT_IP; /* management, control, or an unknown version */
+  uint32_t subtype = fc0 >> 4;
+  if (subtype & 0x4)
+    return FS_SKIP_NOT_IP; /* null data: no body */
+  if (fc1 & 0x40)
+    return FS_SKIP_UNSUPPORTED; /* protected: encrypted body */
+  uint32_t h = 24;
+  if ((fc1 & 0x03) == 0x03)
+    h += 6;
+  int amsdu = 0;
+  if (subtype & 0x8) {
+    if (len < h + 2)
+      return FS_SKIP_TRUNCATED;
+    amsdu = (p[h] & 0x80) != 0;
+    h += 2;
+    if (fc1 & 0x80)
+      h += 4;
+  }
+  if (amsdu)
+    h += 14;
+  if (len < h)
+    return FS_SKIP_TRUNCATED;
+  return llc(w, p + h, len - h);
+}
+
+/* Radiotap: version 0, pad, little-endian header length, then the fields
+ * the present bitmaps announce; the 802.11 frame follows the header. */
+static uint32_t radiotap(walk *w, const uint8_t *p, uint32_t len) {
+  if (len < 8)
+    return FS_SKIP_TRUNCATED;
+  if (p[0] != 0)
+    return FS_SKIP_MALFORMED;
+  uint32_t h = (uint32_t)p[2] | (uint32_t)p[3] << 8;
+  if (h < 8)
+    return FS_SKIP_MALFORMED;
+  if (len < h)
+    return FS_SKIP_TRUNCATED;
+  return wlan(w, p + h, len - h);
 }
 
 /* BSD loopback: a 4-byte address family in the capturing host's order
@@ -787,6 +924,8 @@ uint32_t fsi_decode(const fsi_decode_opts *opts, uint32_t link_type, const uint8
       return FS_SKIP_TRUNCATED;
     return llc(&w, p + 13, len - 13);
   case DLT_NFLOG_: return nflog(&w, p, len);
+  case DLT_IEEE802_11_: return wlan(&w, p, len);
+  case DLT_IEEE802_11_RADIO_: return radiotap(&w, p, len);
   default: return FS_SKIP_LINKTYPE;
   }
 }

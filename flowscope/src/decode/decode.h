@@ -83,11 +83,13 @@ enum {
   FSI_ETH_MPLS = 0x8847,
   FSI_ETH_MPLS_MC = 0x8848,
   FSI_ETH_PPPOE = 0x8864,
-  FSI_ETH_TEB = 0x6558,     /* transparent Ethernet bridging (GRE) */
-  FSI_ETH_ERSPAN2 = 0x88be, /* ERSPAN type I/II (GRE protocol) */
-  FSI_ETH_ERSPAN3 = 0x22eb, /* ERSPAN type III */
-  FSI_ETH_PPP = 0x880b,     /* PPP in enhanced GRE (PPTP) */
-  FSI_ETH_PBB = 0x88e7      /* 802.1ah provider backbone bridging I-TAG */
+  FSI_ETH_TEB = 0x6558,        /* transparent Ethernet bridging (GRE) */
+  FSI_ETH_ERSPAN2 = 0x88be,    /* ERSPAN type I/II (GRE protocol) */
+  FSI_ETH_ERSPAN3 = 0x22eb,    /* ERSPAN type III */
+  FSI_ETH_PPP = 0x880b,        /* PPP in enhanced GRE (PPTP) */
+  FSI_ETH_PBB = 0x88e7,        /* 802.1ah provider backbone bridging I-TAG */
+  FSI_ETH_FABRICPATH = 0x8903, /* Cisco FabricPath */
+  FSI_ETH_VNTAG = 0x8926       /* Cisco VN-Tag (802.1Qbh) */
 };
 
 static inline uint16_t fsi_be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }

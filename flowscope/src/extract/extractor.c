@@ -14,7 +14,10 @@
 
 #define ALL_LAYERS                                                                                 \
   (FS_ENCAP_VLAN | FS_ENCAP_MPLS | FS_ENCAP_VXLAN | FS_ENCAP_GTPU | FS_ENCAP_GRE | FS_ENCAP_IPIP | \
-   FS_ENCAP_ERSPAN | FS_ENCAP_GENEVE | FS_ENCAP_AYIYA)
+   FS_ENCAP_ERSPAN | FS_ENCAP_GENEVE | FS_ENCAP_AYIYA | FS_ENCAP_TEREDO | FS_ENCAP_FABRICPATH |    \
+   FS_ENCAP_VNTAG | FS_ENCAP_ARUBA)
+/* Link-level headers that are not tunnels: passed in FS_ENCAP_MODE_OUTER too. */
+#define LINK_LAYERS (FS_ENCAP_VLAN | FS_ENCAP_MPLS | FS_ENCAP_FABRICPATH | FS_ENCAP_VNTAG)
 
 typedef struct extractor {
   fs_extract_config cfg;
@@ -328,7 +331,7 @@ int fs_extractor_create(fs_extractor *out, const fs_extract_config *cfg, char *e
   else if (c.encap_mode == FS_ENCAP_MODE_SELECTED)
     x->opts.layers = c.encap_layers;
   else
-    x->opts.layers = FS_ENCAP_VLAN | FS_ENCAP_MPLS;
+    x->opts.layers = LINK_LAYERS;
   x->c.struct_size = sizeof x->c;
   if (c.defrag.enabled && c.kind != FS_EXTRACT_MAC_PAIR) {
     x->defrag = fsi_defrag_create(&c.defrag);
