@@ -75,6 +75,17 @@ typedef struct fs_tracker_config {
    */
   uint32_t verify_checksums;
   uint32_t reserved1; /**< zero */
+  /**
+   * Zeek's close timing (its tcp_close_delay, 5 s). When a TCP close is
+   * complete as Zeek decides it — an endpoint sent a RST, or sent a FIN
+   * while its peer had already closed or had never sent anything — the
+   * flow ends this long after that packet however much traffic follows
+   * (to the millisecond); later packets of the five-tuple start a new flow.
+   * 0 = off (default): a closed or reset flow lingers timeouts[].closed
+   * after its last packet, and a half-closed one keeps the established
+   * timeout. Since 1.1.
+   */
+  fs_time_ns tcp_close_delay;
 } fs_tracker_config;
 
 /** What the tracker did with one packet. */

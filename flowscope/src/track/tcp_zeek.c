@@ -309,6 +309,16 @@ static void flip_roles(fsi_flow *f) {
   fsi_hist_add(f, '^');
 }
 
+/* Zeek never makes the IPv4 limited broadcast address an originator: a
+ * packet sent to 255.255.255.255 keeps its sender as the originator
+ * whatever the ports say. */
+static int to_broadcast(const fs_extract_result *ex) {
+  if (ex->key.kind != FS_KEY_FIVE_TUPLE_V4)
+    return 0;
+  const uint8_t *dst = ex->orientation == FS_ORIENT_A_TO_B ? ex->key.addr_b : ex->key.addr_a;
+  return dst[0] == 0xff && dst[1] == 0xff && dst[2] == 0xff && dst[3] == 0xff;
+}
+
 void fsi_tcp_first_packet_orientation(const fs_extract_result *ex, int *flip) {
   const uint8_t fl = ex->tcp.flags;
   *flip = 0;
@@ -322,6 +332,15 @@ void fsi_tcp_first_packet_orientation(const fs_extract_result *ex, int *flip) {
     else
       *flip = 1;
   }
+  if (to_broadcast(ex))
+    *flip = 0;
+}
+
+int fsi_udp_first_packet_flip(const fs_extract_result *ex) {
+  uint16_t sp = ex->orientation == FS_ORIENT_A_TO_B ? ex->key.port_a : ex->key.port_b;
+  uint16_t dp = ex->orientation == FS_ORIENT_A_TO_B ? ex->key.port_b : ex->key.port_a;
+  return fsi_likely_server_port(sp, FS_L4_UDP) && !fsi_likely_server_port(dp, FS_L4_UDP) &&
+         !to_broadcast(ex);
 }
 
 int fsi_tcp_is_reuse(const fsi_flow *f, uint32_t s, const fs_extract_result *ex) {
@@ -431,8 +450,16 @@ void fsi_tcp_packet(fs_tracker *t, fsi_flow *f, uint32_t s, const fs_extract_res
 
   int do_close = 0;
   int flip = state_machine(f, s, flags, base_seq, len, delta_last, &do_close);
-  if (do_close)
+  if (do_close && !(e->eflags & FSI_E_DID_CLOSE)) {
     e->eflags |= FSI_E_DID_CLOSE;
+    /* Zeek's ConnectionClosed: the close is complete when this side reset,
+     * or the peer already closed, or the peer never sent anything. */
+    if (fsi_ep(e) == FSI_EP_RESET || (p->eflags & FSI_E_DID_CLOSE) ||
+        fsi_ep(p) == FSI_EP_INACTIVE) {
+      e->eflags |= FSI_E_CLOSE_DONE;
+      p->eflags |= FSI_E_CLOSE_DONE;
+    }
+  }
 
   /* Zeek records gaps only while both sides are established or closed
    * cleanly from established (not around resets or partial pickups). */

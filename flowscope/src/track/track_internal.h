@@ -46,8 +46,9 @@ enum fsi_ep_state {
 #define FSI_H_MULTI 0x40u
 
 /* Bits of fsi_tcp_side.eflags. */
-#define FSI_E_FIN_SEEN 0x01u  /* sent at least one FIN (Zeek's FIN_cnt > 0) */
-#define FSI_E_DID_CLOSE 0x02u /* a FIN or RST from it closed its half */
+#define FSI_E_FIN_SEEN 0x01u   /* sent at least one FIN (Zeek's FIN_cnt > 0) */
+#define FSI_E_DID_CLOSE 0x02u  /* a FIN or RST from it closed its half */
+#define FSI_E_CLOSE_DONE 0x04u /* set on both sides: the close is complete as Zeek decides it */
 
 /** One TCP endpoint as Zeek models it (40 bytes). */
 typedef struct fsi_tcp_side {
@@ -189,8 +190,15 @@ void fsi_wheel_advance(fs_tracker *t, uint64_t to_tick);
 /* tcp_zeek.c: Zeek's TCP endpoint machine for one packet of side `s`. */
 void fsi_tcp_packet(fs_tracker *t, fsi_flow *f, uint32_t s, const fs_extract_result *ex);
 void fsi_tcp_first_packet_orientation(const fs_extract_result *ex, int *flip);
+/* 1 when the first UDP packet came from the server (Zeek's port rule). */
+int fsi_udp_first_packet_flip(const fs_extract_result *ex);
 int fsi_tcp_is_reuse(const fsi_flow *f, uint32_t s, const fs_extract_result *ex);
 uint64_t fsi_tcp_size(const fsi_flow *f, uint32_t s);
+/* 1 once a close completed as Zeek decides it (a RST, or a FIN after the
+ * peer closed or while it never sent anything). */
+static inline int fsi_tcp_close_done(const fsi_flow *f) {
+  return (f->u.tcp[0].eflags & FSI_E_CLOSE_DONE) != 0;
+}
 int fsi_likely_server_port(uint16_t port, uint32_t proto);
 
 /* checksum.c: 1 when the TCP/UDP checksum is right or cannot be checked. */

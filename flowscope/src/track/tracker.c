@@ -301,6 +301,8 @@ void fsi_flow_end(fs_tracker *t, uint32_t idx, uint32_t reason, fs_time_ns ts) {
       reason = FS_END_FIN;
     else if (f->state == FS_STATE_RESET)
       reason = FS_END_RST;
+    else if (t->cfg.tcp_close_delay && f->key.proto == FS_L4_TCP && fsi_tcp_close_done(f))
+      reason = FS_END_FIN; /* a half close Zeek calls complete (tcp_close_delay) */
     else if (reason == FS_END_IDLE_TIMEOUT && f->key.proto == FS_L4_TCP)
       f->state = FS_STATE_ABORTED;
   }
@@ -440,9 +442,7 @@ static uint32_t create_flow(fs_tracker *t, const fs_extract_result *ex, uint64_t
     fsi_tcp_first_packet_orientation(ex, &flip);
     f->state = FS_STATE_MIDSTREAM;
   } else if (ex->key.proto == FS_L4_UDP) {
-    uint16_t sp = ex->orientation == FS_ORIENT_A_TO_B ? ex->key.port_a : ex->key.port_b;
-    uint16_t dp = ex->orientation == FS_ORIENT_A_TO_B ? ex->key.port_b : ex->key.port_a;
-    flip = fsi_likely_server_port(sp, FS_L4_UDP) && !fsi_likely_server_port(dp, FS_L4_UDP);
+    flip = fsi_udp_first_packet_flip(ex);
     f->state = FS_STATE_ACTIVE;
   } else {
     f->state = FS_STATE_ACTIVE;
@@ -583,6 +583,10 @@ static int track_one(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_
     fill_result(t, f, res, s, is_new);
     return FS_OK;
   }
+  /* Zeek's close timing: once the close is complete the deadline is fixed. */
+  const int close_timing = is_tcp && t->cfg.tcp_close_delay != 0;
+  const int was_done = close_timing && !is_new && fsi_tcp_close_done(f);
+  const fs_time_ns done_deadline = was_done ? fsi_flow_deadline(t, f) : 0;
   if (!sd->packets)
     sd->first_seen = ts;
   sd->packets++;
@@ -617,6 +621,14 @@ static int track_one(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_
     uint32_t old_to = f->timeout_ms;
     f->timeout_ms = compute_timeout_ms(t, f);
     if (f->timeout_ms < old_to || is_new)
+      fsi_wheel_insert(t, idx);
+  }
+  if (close_timing && fsi_tcp_close_done(f)) {
+    fs_time_ns d = was_done ? done_deadline : ts + t->cfg.tcp_close_delay;
+    fs_time_ns last = fsi_flow_last_seen(f);
+    uint64_t ms = d > last ? (d - last + 999999u) / 1000000u : 0;
+    f->timeout_ms = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+    if (!was_done)
       fsi_wheel_insert(t, idx);
   }
   if (t->cfg.emit_packet_events)
