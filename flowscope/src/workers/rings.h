@@ -54,6 +54,9 @@ typedef struct fsi_ev_entry {
 
 /* A worker: its rings, its driver, its thread. Fields are grouped by the
  * thread that writes them, each group on its own cache line. */
+/* Packets a worker hands to its engine at once (fetching memory ahead). */
+#define FSI_WBATCH 32u
+
 typedef struct fsi_worker {
   /* Written by the feeder. */
   _Alignas(FSI_CACHELINE) _Atomic uint64_t in_head; /* descriptors published */
@@ -103,7 +106,14 @@ typedef struct fsi_worker {
   fs_extractor ex;
   fs_tracker *tracker;
   fs_dedup *dedup;
-  fs_extract_result res;   /* extraction of the packet being tracked */
+  fs_extract_result res; /* extraction of the packet being tracked */
+  /* packets handed over together (their bytes stay in the slab until released) */
+  fs_packet_view bpkt[FSI_WBATCH];
+  uint32_t n_bpkt;
+  fs_packet_view bview[FSI_WBATCH];   /* lean: views of the extracted packets */
+  fs_extract_result bres[FSI_WBATCH]; /* lean: their extractions */
+  uint32_t n_bres;
+  int in_batch;            /* lean: bres describes the packets being tracked */
   fs_driver_counters lctr; /* counters in the driver's shape */
   void *live;              /* pcap_t * for fanout capture */
   struct fs_source *file;  /* own reader of the capture (self-sharding file mode) */

@@ -2,6 +2,7 @@
 /* A worker's engine: fs_driver, or extractor + tracker (+ dedup) in lean
  * flows mode. In lean mode the extraction of the packet being tracked is
  * kept in the worker, so a FLOW_STARTED event can carry it to the host. */
+#include <stdint.h>
 #include <string.h>
 
 #include "workers/wengine.h"
@@ -50,6 +51,65 @@ void fsi_wengine_feed(fsi_worker *k, const fs_packet_view *v) {
   if (fs_tracker_track(k->tracker, v, &k->res, NULL) == 0)
     k->lctr.packets_in_flows++;
   k->in_track = 0;
+}
+
+/* 1 when @p p is NULL or points into @p v's bytes. */
+static int inside_packet(const fs_packet_view *v, const uint8_t *p) {
+  uintptr_t x = (uintptr_t)p, lo = (uintptr_t)v->data;
+  return p == NULL || (x >= lo && x <= lo + v->caplen);
+}
+
+void fsi_wengine_feed_batch(fsi_worker *k, const fs_packet_view *v, uint32_t n) {
+  if (!k->lean) {
+    fs_driver_feed_batch(k->driver, v, n);
+    return;
+  }
+  /* Extract every packet (skips are counted now, in order: they touch no
+   * flow), then track the extracted ones in one batch. */
+  uint32_t m = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    k->lctr.packets++;
+    k->lctr.bytes += v[i].caplen;
+    if (k->dedup && fs_dedup_check(k->dedup, &v[i])) {
+      k->lctr.skipped[FS_SKIP_DUPLICATE]++;
+      continue;
+    }
+    fs_extract_result *r = &k->bres[m];
+    memset(r, 0, sizeof *r);
+    r->struct_size = sizeof *r;
+    int rc = k->ex.ops->extract(k->ex.self, &v[i], r);
+    if (rc > 0) {
+      k->lctr.skipped[rc < 32 ? rc : FS_SKIP_MALFORMED]++;
+      continue;
+    }
+    if (rc < 0)
+      continue;
+    k->bview[m++] = v[i];
+    if (!inside_packet(&v[i], r->payload) || !inside_packet(&v[i], r->l3)) {
+      /* Points into the defragmenter's buffer, which the next extraction
+       * reuses: track what is extracted so far first. */
+      k->in_batch = 1;
+      if (fs_tracker_track_batch(k->tracker, k->bview, k->bres, m) == 0)
+        k->lctr.packets_in_flows += m;
+      k->in_batch = 0;
+      m = 0;
+    }
+  }
+  k->in_batch = 1;
+  if (m && fs_tracker_track_batch(k->tracker, k->bview, k->bres, m) == 0)
+    k->lctr.packets_in_flows += m;
+  k->in_batch = 0;
+}
+
+const fs_extract_result *fsi_wengine_current(const fsi_worker *k, const fs_packet_view *pkt) {
+  if (k->in_track)
+    return &k->res;
+  if (k->in_batch && pkt) { /* integer compare: pkt may point anywhere */
+    uintptr_t p = (uintptr_t)pkt, q = (uintptr_t)k->bview;
+    if (p >= q && p < q + sizeof k->bview)
+      return &k->bres[(p - q) / sizeof k->bview[0]];
+  }
+  return NULL;
 }
 
 void fsi_wengine_advance(fsi_worker *k, fs_time_ns now) {

@@ -11,6 +11,11 @@ int fsi_wengine_create(fsi_worker *k, const fs_driver_config *dc, int lean, fs_e
                        char *errbuf);
 /* Feeds one packet. */
 void fsi_wengine_feed(fsi_worker *k, const fs_packet_view *v);
+/* Feeds @p n packets in order, as @p n fsi_wengine_feed calls would; their
+ * bytes must stay valid for the call. */
+void fsi_wengine_feed_batch(fsi_worker *k, const fs_packet_view *v, uint32_t n);
+/* Lean mode, while tracking: the extraction of the event packet @p pkt, or NULL. */
+const fs_extract_result *fsi_wengine_current(const fsi_worker *k, const fs_packet_view *pkt);
 /* Lets time pass. */
 void fsi_wengine_advance(fsi_worker *k, fs_time_ns now);
 /* Ends every flow, after moving the tracker to @p catch_up (0: no move). */

@@ -146,8 +146,10 @@ static void worker_on_event(void *self, const fs_event *ev) {
       e->ev.stats = &e->stats;
   }
   e->has_xres = 0;
-  if (k->in_track && ev->type == FS_EV_FLOW_STARTED) {
-    e->xres = k->res;
+  const fs_extract_result *cur =
+      ev->type == FS_EV_FLOW_STARTED ? fsi_wengine_current(k, ev->packet) : NULL;
+  if (cur) {
+    e->xres = *cur;
     e->xres.payload = NULL; /* they point into the packet: not kept */
     e->xres.payload_len = 0;
     e->xres.l3 = NULL;
@@ -191,6 +193,15 @@ static void release(fsi_worker *k, uint64_t tail) {
   wake_feeder(k->pool);
 }
 
+/* Hands the packets collected so far to the engine. Their slab bytes are
+ * released only after this. */
+static void flush_batch(fsi_worker *k) {
+  if (k->n_bpkt) {
+    fsi_wengine_feed_batch(k, k->bpkt, k->n_bpkt);
+    k->n_bpkt = 0;
+  }
+}
+
 /* Waits until the ring has a descriptor; returns it. */
 static const fsi_pkt_desc *next_desc(fsi_worker *k, uint64_t tail) {
   int spins = 0;
@@ -198,6 +209,7 @@ static const fsi_pkt_desc *next_desc(fsi_worker *k, uint64_t tail) {
     k->seen_in_head = atomic_load_explicit(&k->in_head, memory_order_acquire);
     if (tail != k->seen_in_head)
       break;
+    flush_batch(k);
     release(k, tail); /* out of work: hand everything back before waiting */
     if (++spins < SPIN_ROUNDS) {
       sched_yield();
@@ -244,35 +256,43 @@ static void *worker_main(void *arg) {
     const fsi_pkt_desc *d = next_desc(k, tail);
     uint32_t kind = d->kind;
     if (kind == FSI_DESC_PACKET) {
-      fs_packet_view v;
-      memset(&v, 0, sizeof v);
-      v.struct_size = sizeof v;
-      v.link_type = d->link_type;
-      v.data = k->slab + (d->start % k->slab_size);
-      v.caplen = d->caplen;
-      v.wirelen = d->wirelen;
-      v.ts = d->ts;
-      v.ifindex = d->ifindex;
-      fsi_wengine_feed(k, &v);
+      fs_packet_view *v = &k->bpkt[k->n_bpkt++];
+      memset(v, 0, sizeof *v);
+      v->struct_size = sizeof *v;
+      v->link_type = d->link_type;
+      v->data = k->slab + (d->start % k->slab_size);
+      v->caplen = d->caplen;
+      v->wirelen = d->wirelen;
+      v->ts = d->ts;
+      v->ifindex = d->ifindex;
+      if (k->n_bpkt == FSI_WBATCH)
+        flush_batch(k);
     } else if (kind == FSI_DESC_TICK) {
+      flush_batch(k);
       fsi_wengine_advance(k, d->ts);
     } else if (kind == FSI_DESC_LIVE) {
+      flush_batch(k);
       fsi_live_loop(k, &k->pool->stop_live);
     } else if (kind == FSI_DESC_FILE) {
+      flush_batch(k);
       file_loop(k);
     } else if (kind == FSI_DESC_SYNC) {
+      flush_batch(k);
       fs_tracker_foreach(fsi_wengine_tracker(k), max_seen_visit, k);
       atomic_store(&k->synced_ts, k->max_seen);
       atomic_store(&k->synced, 1);
     } else {
+      flush_batch(k);
       /* One tracker would have reached the latest time any worker saw:
        * catch up, so flows idle by then end as idle, as they would there. */
       fsi_wengine_finish(k, d->ts);
     }
     k->pending_end = d->end;
     tail++;
-    if (kind != FSI_DESC_PACKET || tail - k->released_tail >= BATCH)
+    if (kind != FSI_DESC_PACKET || tail - k->released_tail >= BATCH) {
+      flush_batch(k); /* the slab bytes of collected packets are still in use */
       release(k, tail);
+    }
     if (kind == FSI_DESC_FINISH)
       break;
   }
