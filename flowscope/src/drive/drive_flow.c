@@ -311,6 +311,7 @@ void fsi_dflow_segment(fsi_dflow *fl, uint32_t dir, const fs_extract_result *ex,
     return;
   }
   check_end_side(fl, dir, ts);
+  fsi_dflow_tick_check(fl);
 }
 
 void fsi_dflow_datagram(fsi_dflow *fl, uint32_t side, const uint8_t *data, size_t len,
@@ -322,6 +323,40 @@ void fsi_dflow_datagram(fsi_dflow *fl, uint32_t side, const uint8_t *data, size_
     fsi_feed_datagram(fl, side, data, len, ts);
   else
     fsi_detect_data(fl, side, data, len, ts, 1);
+}
+
+static int tick_fn_of(const fsi_dflow *fl) {
+  if (fl->parser == NULL || (fl->flags & (FSI_DF_POISONED | FSI_DF_BYPASS)))
+    return 0;
+  const fs_protocol_desc *p = fl->d->protos[fl->proto].desc;
+  return (fl->flags & FSI_DF_TCP) ? p->session->tick != NULL : p->datagram->tick != NULL;
+}
+
+/* Whether fsi_dflow_tick would do anything for @p fl now. */
+static int needs_ticks(const fsi_dflow *fl) {
+  if ((fl->flags & FSI_DF_TCP) && (fl->rs[0].n_ranges != 0 || fl->rs[1].n_ranges != 0))
+    return 1;
+  return tick_fn_of(fl);
+}
+
+static void tick_unlink(fsi_dflow *fl) {
+  if (!(fl->flags & FSI_DF_TICKS))
+    return;
+  fl->tick_prev->tick_next = fl->tick_next;
+  fl->tick_next->tick_prev = fl->tick_prev;
+  fl->tick_prev = fl->tick_next = NULL;
+  fl->flags &= ~FSI_DF_TICKS;
+}
+
+void fsi_dflow_tick_check(fsi_dflow *fl) {
+  if ((fl->flags & FSI_DF_TICKS) || !needs_ticks(fl))
+    return;
+  fsi_dflow *head = &fl->d->ticks;
+  fl->tick_next = head->tick_next;
+  fl->tick_prev = head;
+  head->tick_next->tick_prev = fl;
+  head->tick_next = fl;
+  fl->flags |= FSI_DF_TICKS;
 }
 
 void fsi_dflow_tick(fsi_dflow *fl, fs_time_ns now) {
@@ -343,6 +378,8 @@ void fsi_dflow_tick(fsi_dflow *fl, fs_time_ns now) {
     if (tick != NULL)
       fsi_parse_status(fl, 0, tick(fl->parser, now), now);
   }
+  if (!needs_ticks(fl))
+    tick_unlink(fl);
 }
 
 static void patch_side(fs_side_stats *s, const fs_reasm_stats *st, uint64_t extra_dropped) {
@@ -416,6 +453,7 @@ void fsi_dflow_end(fsi_dflow *fl, fs_flow_stats *stats, fs_time_ns ts) {
   }
   if (fl->probe != NULL)
     fsi_probe_release(d, fl->probe);
+  tick_unlink(fl);
   /* back to the pool */
   fl->prev->next = fl->next;
   fl->next->prev = fl->prev;

@@ -75,6 +75,7 @@ typedef struct fsi_dtail {
 #define FSI_DF_UNCLAIMED 0x200u  /* counted in detect_unclaimed */
 #define FSI_DF_HAD_DATA 0x400u   /* payload seen */
 #define FSI_DF_PARSE 0x800u      /* this flow's transport has parsers in this mode */
+#define FSI_DF_TICKS 0x1000u     /* on the driver's tick list */
 
 /* Reassembly counters already reported as anomalies, per side. */
 typedef struct fsi_dseen {
@@ -88,8 +89,9 @@ typedef struct fsi_dflow fsi_dflow;
 
 /* Per-flow state, the tracker's user slot points at it. */
 struct fsi_dflow {
-  fsi_dflow *prev, *next; /* live list (or free list through next) */
-  fsi_dflow *end_next;    /* end list */
+  fsi_dflow *prev, *next;           /* live list (or free list through next) */
+  fsi_dflow *end_next;              /* end list */
+  fsi_dflow *tick_prev, *tick_next; /* tick list (FSI_DF_TICKS) */
   fs_driver *d;
   fs_flow_key key;
   uint32_t flags;
@@ -144,7 +146,8 @@ struct fs_driver {
   uint32_t probe_cap;
   uint32_t parse_transports; /* FS_TRANSPORT_* with parsers in this mode */
   /* flow pool */
-  fsi_dflow live; /* sentinel of the live list */
+  fsi_dflow live;  /* sentinel of the live list */
+  fsi_dflow ticks; /* sentinel of the tick list: flows a sweep has work for */
   fsi_dflow *free_flows;
   void **chunks;
   size_t n_chunks, cap_chunks;
@@ -184,6 +187,10 @@ void fsi_dflow_datagram(fsi_dflow *fl, uint32_t side, const uint8_t *data, size_
 /* Finishes reassembly and parser, patches @p stats, frees the flow. */
 void fsi_dflow_end(fsi_dflow *fl, fs_flow_stats *stats, fs_time_ns ts);
 void fsi_dflow_tick(fsi_dflow *fl, fs_time_ns now);
+/* Puts @p fl on the tick list when a sweep has work for it (held
+ * out-of-order bytes, a parser with a tick); fsi_dflow_tick takes it off
+ * when that is over. */
+void fsi_dflow_tick_check(fsi_dflow *fl);
 /* Writes the reassembly diagnostics of @p fl into the per-side stats. */
 void fsi_dflow_patch_stats(const fsi_dflow *fl, fs_flow_stats *stats);
 void fsi_dflow_schedule_end(fsi_dflow *fl, uint32_t reason);

@@ -45,7 +45,10 @@ int fsi_parser_create(fsi_dflow *fl) {
     fl->parser = p->desc->session->create(&fl->env);
   else
     fl->parser = p->desc->datagram->create(&fl->env);
-  return fl->parser != NULL ? 0 : -1;
+  if (fl->parser == NULL)
+    return -1;
+  fsi_dflow_tick_check(fl); /* a parser with a tick is swept from now on */
+  return 0;
 }
 
 void fsi_parse_status(fsi_dflow *fl, uint32_t side, int status, fs_time_ns ts) {
