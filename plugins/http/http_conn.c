@@ -587,12 +587,16 @@ static int finish_done(http_conn *c) {
 
 enum { RL_GO = 0, RL_ERROR };
 
-/* Whether @p n bytes can still begin a request line: a method token so far,
- * or a token and a blank (anything may follow until the line feed). */
+/* Whether @p n bytes can still begin a request line: a method token so far
+ * (perhaps followed by the CR of its line end), or a token and a blank
+ * (anything may follow until the line feed). */
 static int could_be_request(const uint8_t *d, size_t n) {
   for (size_t i = 0; i < n; i++) {
     if (d[i] == ' ' || d[i] == '\t') {
       return i > 0;
+    }
+    if (d[i] == '\r' && i + 1 == n) {
+      return i > 0; /* "OPTIONS" CR: its line feed may still come */
     }
     if (d[i] <= 0x20 || d[i] >= 0x7F || d[i] == '/') {
       return 0;

@@ -65,6 +65,23 @@ HTTP = {
                    (1, b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nab'), ('gap', 1, 98),
                    (1, b'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n')],
     'garbage': [(0, b'\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03')],
+    # request lines llhttp refuses but servers accept (the normaliser)
+    'odd-request-lines': [(0, b'CCM_POST / HTTP/1.\nHost: a\n\nOPTIONS\r\nHost: b\r\n\r\n'
+                           b'GET HTTP/1.1\r\nHost: c\r\n\r\nX-MAKE /a HTTP/2.0\r\n'
+                           b'Content-Length: 2\r\n\r\nhiCONNECT m:25 / HTTP/1.0\r\n'
+                           b'Mozilla 4.0\r\n\r\nHELO x\r\n'),
+                          (1, b'HTTP/1.1 405 No\r\nContent-Length: 0\r\n\r\n'
+                           b'HTTP/1.0 400 Bad\r\n\r\n')],
+    # the host's responder sends the request
+    'roles-swapped': [(1, b'GET /zeek.png HTTP/1.1\r\nHost: l\r\n\r\n'),
+                      (0, b'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nPNG')],
+    # request framing llhttp cannot follow: resync, not poison
+    'unframeable': [(0, b'POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\nGET /s HTTP/1.1\r\n\r\n'
+                     b'POST / HTTP/1.1\r\nContent-Length: 18446744073709551615\r\n\r\n'
+                     b'POST / HTTP/1.1\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n'
+                     b'GET /t HTTP/1.1\r\n\r\n')],
+    # a request line cut by a gap, then one cut by the end
+    'line-cut': [(0, b'GET /images/a.gif HTT'), ('gap', 0, 9), (0, b'\r\nCCM_POST /x'), ('end', 0)],
 }
 
 
