@@ -197,6 +197,29 @@ static void test_bogus_ack_bounded_by_window(void **state) {
   fs_reasm_destroy(&f.r);
 }
 
+/* Bytes cut by the snap length beyond a hole were on the wire too: an ack
+ * covering them skips through them (fsi_reasm_lost records how far). */
+static void test_ack_past_lost_bytes(void **state) {
+  (void)state;
+  rts_sink o;
+  fs_stream_sink k = rts_make(&o);
+  fsi_reasm r;
+  fsi_reasm_init(&r, NULL, &k, NULL);
+  fsi_reasm_segment(&r, 0, FS_TCP_SYN, NULL, 0, 0);
+  fsi_reasm_segment(&r, 1, 0, (const uint8_t *)"a", 1, 1);  /* seq 1 */
+  fsi_reasm_segment(&r, 5, 0, (const uint8_t *)"ef", 2, 2); /* seq 5-6 held; 2-4 missing */
+  fsi_reasm_lost(&r, 7, 3, 2);                              /* seq 7-9: cut by the snap length */
+  assert_int_equal(o.n, 1);
+  assert_int_equal(fsi_reasm_ack(&r, 10, 3), 0); /* the peer has everything below seq 10 */
+  assert_int_equal(o.n, 9);
+  assert_memory_equal(o.bytes, "a###ef###", 9);
+  fs_reasm_stats st;
+  fsi_reasm_stats(&r, &st);
+  assert_int_equal(st.ack_gap_bytes, 6);
+  assert_int_equal(st.gap_bytes, 6);
+  fsi_reasm_release(&r);
+}
+
 static void test_poisoned_stream_refuses_acks(void **state) {
   (void)state;
   fixture f;
@@ -221,6 +244,7 @@ int main(void) {
       cmocka_unit_test(test_ack_before_any_data),
       cmocka_unit_test(test_acked_fin),
       cmocka_unit_test(test_bogus_ack_bounded_by_window),
+      cmocka_unit_test(test_ack_past_lost_bytes),
       cmocka_unit_test(test_poisoned_stream_refuses_acks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -425,8 +425,13 @@ int fsi_reasm_lost(fsi_reasm *r, uint32_t seq, uint64_t n, fs_time_ns ts) {
   if (!r->started || r->poisoned || r->stopped || r->finished || n == 0)
     return 0;
   int64_t delta = seq_delta(seq, r->base_seq + (uint32_t)r->next_off);
-  if (delta > 0)
-    return 0; /* beyond a hole: it stays a hole until the timeout or finish */
+  if (delta > 0) {
+    /* Beyond a hole: it stays a hole until an ack, the timeout or finish;
+     * the bytes were on the wire, so an ack may skip past them. */
+    if (r->next_off + (uint64_t)delta + n > r->seen_end)
+      r->seen_end = r->next_off + (uint64_t)delta + n;
+    return 0;
+  }
   if ((uint64_t)(-delta) >= n)
     return 0; /* already behind the stream */
   uint64_t end = r->next_off + (n - (uint64_t)(-delta));
