@@ -674,6 +674,7 @@ static int request_line(http_side *sd, const uint8_t *line, size_t ll, int *fed)
 static int flush_line_buffer(http_side *sd) {
   size_t n = sd->lbuf_len;
   sd->lbuf_len = 0;
+  sd->ver_mode = HVM_LLHTTP;
   return n ? feed_line_raw(sd, sd->lbuf, n) : RL_GO;
 }
 
@@ -688,6 +689,7 @@ static int request_line_step(http_side *sd, const uint8_t *data, size_t len, siz
   size_t p = *pos;
   int fed = 0;
   if (sd->lbuf_len == 0) {
+    sd->ver_mode = HVM_LLHTTP; /* a new request: nothing normalised yet */
     while (p < len && (data[p] == '\r' || data[p] == '\n')) {
       p++; /* blank lines between requests, as llhttp skips them */
     }

@@ -201,6 +201,23 @@ static void test_unframeable_requests_resync(void **state) {
   }
 }
 
+/* A request line too long to wait for (over 8 KiB) goes to llhttp as it
+ * is; nothing of the normalised request before it carries over. */
+static void test_long_line_after_normalised(void **state) {
+  (void)state;
+  static char req[10000];
+  size_t n = (size_t)snprintf(req, sizeof req, "GET /v HTTP/2.0\r\nHost: e\r\n\r\nGET /");
+  memset(req + n, 'a', 9000);
+  n += 9000;
+  n += (size_t)snprintf(req + n, sizeof req - n, " HTTP/1.0\r\nHost: f\r\n\r\n");
+  assert_int_equal(ph_feed(&ctx, C2S, req, n, 1), FS_PARSE_OK);
+  ph_finish(&ctx, 2);
+  assert_int_equal(ctx.n, 2);
+  assert_true(ph_str_is(&ctx, 0, "version", "2.0"));
+  assert_true(ph_str_is(&ctx, 1, "version", "1.0"));
+  assert_true(ph_str_is(&ctx, 1, "host", "f"));
+}
+
 /* The default queue holds far more than 16 pipelined requests. */
 static void test_deep_pipeline_paired(void **state) {
   (void)state;
@@ -243,6 +260,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_line_cut_by_gap, setup, teardown),
       cmocka_unit_test_setup_teardown(test_requests_from_the_responder, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unframeable_requests_resync, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_long_line_after_normalised, setup, teardown),
       cmocka_unit_test_setup_teardown(test_deep_pipeline_paired, setup, teardown),
       cmocka_unit_test_setup_teardown(test_pipeline_overflow_counted, setup_pending2, teardown),
   };
