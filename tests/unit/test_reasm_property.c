@@ -5,6 +5,8 @@
  * (often just below 2^32), reassembles to exactly that string. Under tight
  * limits (sliding window) the output keeps the stream's length and every
  * delivered byte is the input byte at its position; gaps are the only loss.
+ * With pieces missed by the capture and the receiver's acks fed back, every
+ * hole is given up on an ack before the end.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -163,10 +165,71 @@ static void test_random_splits_under_tight_limits(void **state) {
   assert_true(held > 100);
 }
 
+/*
+ * ACK-based skipping: the receiver gets every piece, the capture misses
+ * some; after each piece the receiver acks its contiguous prefix. Every
+ * hole is given up on an ack before the end (none waits for finish), only
+ * holes are lost, and with nothing missed an ack never costs a byte.
+ */
+static void test_random_drops_skipped_on_acks(void **state) {
+  (void)state;
+  static uint8_t input[INPUT_MAX];
+  static uint8_t got[INPUT_MAX]; /* the receiver's view: byte arrived */
+  static piece pieces[SEG_MAX];
+  uint64_t skipped = 0;
+  for (uint64_t seed = 1; seed <= 300; seed++) {
+    uint64_t rng = seed * 0xA0761D6478BD642Full;
+    uint32_t n = 1 + rng_below(&rng, INPUT_MAX);
+    for (uint32_t i = 0; i < n; i++)
+      input[i] = (uint8_t)('a' + rng_below(&rng, 26));
+    size_t k = make_pieces(&rng, n, pieces, SEG_MAX);
+    int drops = (seed & 1) == 0; /* odd seeds: the capture misses nothing */
+    uint32_t isn = pick_isn(&rng);
+    rts_sink out;
+    fs_stream_sink sink = rts_make(&out);
+    fs_reassembler r;
+    assert_int_equal(fs_reasm_create(&r, NULL, &sink, NULL), 0);
+    assert_int_equal(r.ops->segment(r.self, isn, FS_TCP_SYN, NULL, 0, 0), 0);
+    memset(got, 0, n);
+    uint32_t prefix = 0;
+    for (size_t i = 0; i < k; i++) {
+      for (uint32_t b = 0; b < pieces[i].len; b++)
+        got[pieces[i].off + b] = 1;
+      if (!(drops && rng_below(&rng, 8) == 0))
+        assert_int_equal(r.ops->segment(r.self, isn + 1 + pieces[i].off, FS_TCP_ACK,
+                                        input + pieces[i].off, pieces[i].len, (fs_time_ns)i),
+                         0);
+      while (prefix < n && got[prefix])
+        prefix++;
+      assert_int_equal(r.ops->ack(r.self, isn + 1 + prefix, (fs_time_ns)i), 0);
+    }
+    assert_int_equal(r.ops->segment(r.self, isn + 1 + n, FS_TCP_FIN, NULL, 0, (fs_time_ns)k), 0);
+    assert_int_equal(r.ops->ack(r.self, isn + 1 + n + 1, (fs_time_ns)k), 0); /* FIN acked */
+    assert_int_equal(out.n, n); /* everything resolved before finish */
+    assert_int_equal(r.ops->finish(r.self, (fs_time_ns)k), 0);
+    assert_int_equal(out.n, n);
+    for (uint32_t i = 0; i < n; i++)
+      if (out.bytes[i] != '#')
+        assert_int_equal(out.bytes[i], input[i]);
+    fs_reasm_stats st;
+    r.ops->stats(r.self, &st);
+    assert_int_equal(st.delivered_bytes + st.gap_bytes, n);
+    assert_int_equal(st.ack_gap_bytes, st.gap_bytes);
+    assert_int_equal(st.bogus_acks, 0);
+    assert_int_equal(st.buffered_bytes, 0);
+    if (!drops)
+      assert_int_equal(out.gap_calls, 0);
+    skipped += st.ack_gaps;
+    fs_reasm_destroy(&r);
+  }
+  assert_true(skipped > 100); /* holes really were skipped on acks */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_random_splits_reassemble_exactly),
       cmocka_unit_test(test_random_splits_under_tight_limits),
+      cmocka_unit_test(test_random_drops_skipped_on_acks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
