@@ -11,6 +11,8 @@
  * - A packet to the IPv4 broadcast address never flips the roles (Zeek's
  *   NewConn), whatever the ports say.
  * - UDP 5072 (AYIYA) is one of Zeek's likely server ports.
+ * - A connection that began with an unflipped SYN-ACK is flipped when the
+ *   next packet is an ACK or data (Zeek 5.1+).
  *
  * Expected values come from those rules and the conn_state table of
  * scripts/base/protocols/conn/main.zeek (not from this code's output). The
@@ -149,6 +151,43 @@ static void test_half_close_stays(void **state) {
   free(rec.ev);
 }
 
+/* Zeek 5.1+ (its pull request 2191): a connection whose first packet is a
+ * SYN-ACK it did not flip (here 8000 -> 1080, both likely server ports: a
+ * SYN-ACK between two server ports keeps its sender as originator) is
+ * flipped when the next packet is a pure ACK or data; Zeek writes it as a
+ * flip at creation: "^h" then the client's "A" (its baseline
+ * core/local-flip). Answered by a RST instead (a stealth scan's reply), it
+ * is not flipped: "Hr", REJ. */
+static void test_synack_then_ack_flips(void **state) {
+  (void)state;
+  const th_conn c = {1080, 8000, FS_L4_TCP};
+  for (int scan = 0; scan < 2; scan++) {
+    th_rec rec = {0};
+    fs_tracker *t = th_tracker(&rec, 16);
+    assert_non_null(t);
+    fs_extract_result sa = th_tcp(&c, TH_S2C, S_ | A_, 5000, 1001, 0, 8192);
+    fs_extract_result next =
+        scan ? th_tcp(&c, TH_C2S, R_, 1001, 0, 0, 0) : th_tcp(&c, TH_C2S, A_, 1001, 5001, 0, 8192);
+    assert_int_equal(th_feed(t, &sa, FS_NS_PER_SEC, NULL), 0);
+    assert_int_equal(th_feed(t, &next, FS_NS_PER_SEC + MS, NULL), 0);
+    assert_int_equal(fs_tracker_flush(t), 0);
+    fs_tracker_destroy(t);
+    const th_ev *e = th_last(&rec, FS_EV_FLOW_ENDED);
+    assert_non_null(e);
+    if (!scan) {
+      assert_string_equal(e->stats.history, "^hA");
+      assert_int_equal(e->orientation, FS_ORIENT_A_TO_B); /* 10.0.0.1:1080 originates */
+      assert_int_equal(e->stats.side[0].packets, 1);      /* its ACK */
+      assert_int_equal(e->stats.side[1].packets, 1);      /* the SYN-ACK */
+    } else {
+      assert_string_equal(e->stats.history, "Hr");
+      assert_string_equal(e->stats.conn_state, "REJ");
+      assert_int_equal(e->orientation, FS_ORIENT_B_TO_A); /* the SYN-ACK sender */
+    }
+    free(rec.ev);
+  }
+}
+
 /* A UDP datagram th_udp builds between 10.0.0.1 (A) and @p b. */
 static fs_extract_result udp_to(uint16_t sport, uint16_t dport, const uint8_t b[4]) {
   const th_conn c = {sport, dport, FS_L4_UDP};
@@ -195,9 +234,8 @@ static void test_udp_orientation(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_close_delay_splits),
-      cmocka_unit_test(test_close_delay_is_fixed),
-      cmocka_unit_test(test_half_close_stays),
+      cmocka_unit_test(test_close_delay_splits), cmocka_unit_test(test_close_delay_is_fixed),
+      cmocka_unit_test(test_half_close_stays),   cmocka_unit_test(test_synack_then_ack_flips),
       cmocka_unit_test(test_udp_orientation),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

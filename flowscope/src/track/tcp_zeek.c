@@ -319,6 +319,37 @@ static int to_broadcast(const fs_extract_result *ex) {
   return dst[0] == 0xff && dst[1] == 0xff && dst[2] == 0xff && dst[3] == 0xff;
 }
 
+/* Zeek (since 5.1, its pull request 2191): a connection that began with a
+ * SYN-ACK from its originator is flipped when the very next packet, in
+ * either direction, is a pure ACK or carries data — a stealth scan would
+ * answer with a RST or nothing. Zeek writes the result as if the flip had
+ * happened at creation: '^' first and the letters so far in the other
+ * case (its baseline core/local-flip: "^hADadFf"). */
+static int synack_then_ack(const fsi_flow *f, uint8_t flags, uint32_t len) {
+  return !(f->flags & FSI_F_FLIPPED) && fsi_ep(&f->u.tcp[0]) == FSI_EP_SYN_ACK_SENT &&
+         fsi_ep(&f->u.tcp[1]) == FSI_EP_INACTIVE && f->side[0].packets + f->side[1].packets == 2 &&
+         !(flags & (FS_TCP_SYN | FS_TCP_FIN | FS_TCP_RST)) && ((flags & FS_TCP_ACK) || len);
+}
+
+static void flip_from_start(fsi_flow *f) {
+  const uint8_t before = f->hist_len;
+  flip_roles(f);
+  f->hist_len = before; /* the '^' flip_roles appended goes first instead */
+  uint32_t n = f->hist_len < FSI_HIST_LEN ? f->hist_len : FSI_HIST_LEN - 1u;
+  if (n < f->hist_len)
+    f->flags |= FSI_F_HIST_TRUNC;
+  for (uint32_t i = n; i > 0; i--) {
+    char c = f->hist[i - 1];
+    if (c >= 'A' && c <= 'Z')
+      c = (char)(c - 'A' + 'a');
+    else if (c >= 'a' && c <= 'z')
+      c = (char)(c - 'a' + 'A');
+    f->hist[i] = c;
+  }
+  f->hist[0] = '^';
+  f->hist_len = (uint8_t)(n + 1u);
+}
+
 void fsi_tcp_first_packet_orientation(const fs_extract_result *ex, int *flip) {
   const uint8_t fl = ex->tcp.flags;
   *flip = 0;
@@ -385,14 +416,18 @@ static void record_gap(fsi_flow *f, uint32_t s, uint64_t bytes) {
 
 void fsi_tcp_packet(fs_tracker *t, fsi_flow *f, uint32_t s, const fs_extract_result *ex) {
   (void)t;
-  fsi_tcp_side *e = &f->u.tcp[s];
-  fsi_tcp_side *p = &f->u.tcp[s ^ 1u];
   const uint8_t flags = ex->tcp.flags;
   const uint32_t base_seq = ex->tcp.seq;
   const uint32_t ack_seq = ex->tcp.ack;
   uint32_t len = ex->tcp.payload_wire_len;
   if (len < ex->tcp.payload_len)
     len = ex->tcp.payload_len;
+  if (synack_then_ack(f, flags, len)) {
+    flip_from_start(f);
+    s ^= 1u; /* the sender's record moved with the flip */
+  }
+  fsi_tcp_side *e = &f->u.tcp[s];
+  fsi_tcp_side *p = &f->u.tcp[s ^ 1u];
 
   /* Sequence space of the segment: SYN and FIN count one; a RST's data
    * is not part of the stream. */
