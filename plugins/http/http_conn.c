@@ -32,6 +32,17 @@ static http_txn *find_txn(http_conn *c, uint64_t depth) {
 
 static http_txn *cur_txn(http_side *sd) { return find_txn(sd->conn, sd->cur); }
 
+static void txn_free(http_txn *t) {
+  free(t->hdrs[0]);
+  free(t->hdrs[1]);
+  free(t);
+}
+
+/* Done transactions are kept for reuse only while others are pending
+ * (pipelining). An idle connection holds none: a transaction is about 4.5
+ * KiB, and connections linger long after their last request, so keeping one
+ * each made memory grow with every connection seen instead of with the
+ * requests in flight. */
 static void pop_head(http_conn *c) {
   http_txn *t = c->ring[c->head];
   c->ring[c->head] = NULL;
@@ -39,6 +50,13 @@ static void pop_head(http_conn *c) {
   c->count--;
   t->next_free = c->pool;
   c->pool = t;
+  if (c->count == 0) {
+    while (c->pool) {
+      http_txn *x = c->pool;
+      c->pool = x->next_free;
+      txn_free(x);
+    }
+  }
 }
 
 /* A transaction whose request broke before its target and that got no
@@ -962,9 +980,7 @@ void fsi_http_destroy(void *self) {
   while (c->pool) {
     http_txn *t = c->pool;
     c->pool = t->next_free;
-    free(t->hdrs[0]);
-    free(t->hdrs[1]);
-    free(t);
+    txn_free(t);
   }
   free(c->s[0].lbuf);
   free(c->s[1].lbuf);
