@@ -17,6 +17,12 @@ static void counter(http_conn *c, const char *name, uint64_t v) {
   }
 }
 
+/* FS_PARSE_HANDOFF exists from core ABI 1.1 on; older hosts get FS_PARSE_DONE. */
+static int host_takes_handoff(const http_conn *c) {
+  const fs_host_api *h = c->env ? c->env->host : NULL;
+  return h != NULL && h->abi_major == FS_ABI_MAJOR && h->abi_minor >= 1;
+}
+
 static http_txn *find_txn(http_conn *c, uint64_t depth) {
   if (depth == 0) {
     return NULL;
@@ -459,6 +465,7 @@ static int side_message_complete(http_side *sd, unsigned status, int cut) {
     if (!cut && (status == 101 || (t->is_connect && status >= 200 && status < 300))) {
       t->final_upgrade = 1;
       c->done = 1;
+      c->tunnel = t->is_connect;
       pause = 1;
     } else if (t->req_upgrade && c->s[0].state == HS_PAUSED) {
       /* The server refused the upgrade: the request side carries on. */
@@ -838,6 +845,13 @@ int fsi_http_feed(void *self, uint32_t side, const uint8_t *data, size_t len, fs
     } else if (c->poison) {
       return poison_now(c, c->poison);
     } else if (c->done) {
+      if (c->tunnel && host_takes_handoff(c)) {
+        /* CONNECT accepted: the host detects the tunnel's protocol on the
+         * bytes after the response (and on the request side's kept ones). */
+        *consumed = epos_ok ? (size_t)(epos - data) : len;
+        (void)finish_done(c);
+        return FS_PARSE_HANDOFF;
+      }
       return finish_done(c);
     } else if (e == HPE_PAUSED && sd->msg_pause && epos_ok) {
       /* One request done; the next one's line gets looked at first. */

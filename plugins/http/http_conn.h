@@ -75,7 +75,8 @@ typedef struct http_conn {
   uint8_t done;      /* upgrade/CONNECT accepted: stop parsing */
   uint8_t roles_set; /* swap is decided */
   uint8_t swap;      /* 1: the host's responder sends the requests */
-  uint8_t pad[5];
+  uint8_t tunnel;    /* done because a CONNECT got a 2xx: hand off (host ABI >= 1.1) */
+  uint8_t pad[4];
 } http_conn;
 
 /* Session-parser entry points (see fs_session_parser_ops). */

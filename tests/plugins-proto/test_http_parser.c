@@ -42,6 +42,16 @@ static int setup_small_headers(void **state) {
   return 0;
 }
 
+/* A host built against core ABI 1.0, which knows no FS_PARSE_HANDOFF. */
+static int setup_host_1_0(void **state) {
+  (void)state;
+  if (ph_open(&ctx, "http", "http", NULL) != 0) {
+    return -1;
+  }
+  ctx.host.abi_minor = 0;
+  return ph_create(&ctx, 1) != 0 ? -1 : 0;
+}
+
 static int teardown(void **state) {
   (void)state;
   ph_close(&ctx);
@@ -216,7 +226,8 @@ static void test_100_continue(void **state) {
   assert_int_equal(ph_u64(&ctx, 0, "request_body_len"), 4);
 }
 
-/* CONNECT accepted: emit, then the parser is done (tunnel follows). */
+/* CONNECT accepted: emit, then hand the tunnel back to the host (ABI 1.1):
+ * the bytes after the response are not consumed, so the host detects on them. */
 static void test_connect(void **state) {
   (void)state;
   assert_int_equal(ph_feed(&ctx, C2S,
@@ -225,6 +236,21 @@ static void test_connect(void **state) {
                            1),
                    FS_PARSE_OK);
   assert_int_equal(ctx.kept_len[C2S], 3); /* the TLS bytes wait with the host */
+  int r = ph_feed(&ctx, S2C, S("HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x03"), 2);
+  assert_int_equal(r, FS_PARSE_HANDOFF);
+  assert_int_equal(ctx.kept_len[S2C], 3); /* the server's TLS record header, left to the host */
+  assert_memory_equal(ctx.kept[S2C], "\x16\x03\x03", 3);
+  assert_int_equal(ctx.n, 1);
+  assert_true(ph_str_is(&ctx, 0, "method", "CONNECT"));
+  assert_true(ph_str_is(&ctx, 0, "uri", "server.example.com:443"));
+  assert_int_equal(ph_u64(&ctx, 0, "status_code"), 200);
+}
+
+/* The same exchange under a host of ABI 1.0: the parser stops (DONE). */
+static void test_connect_old_host(void **state) {
+  (void)state;
+  ph_feed(&ctx, C2S,
+          S("CONNECT server.example.com:443 HTTP/1.1\r\nHost: server.example.com:443\r\n\r\n"), 1);
   int r = ph_feed(&ctx, S2C, S("HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x03"), 2);
   assert_int_equal(r, FS_PARSE_DONE);
   assert_int_equal(ctx.n, 1);
@@ -401,6 +427,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_head_204_304, setup, teardown),
       cmocka_unit_test_setup_teardown(test_100_continue, setup, teardown),
       cmocka_unit_test_setup_teardown(test_connect, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_connect_old_host, setup_host_1_0, teardown),
       cmocka_unit_test_setup_teardown(test_connect_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_websocket_upgrade, setup, teardown),
       cmocka_unit_test_setup_teardown(test_folding, setup, teardown),

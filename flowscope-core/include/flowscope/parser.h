@@ -17,9 +17,21 @@ FS_BEGIN_DECLS
 
 /** What a parser call returns. Since 1.0. */
 typedef enum fs_parse_status {
-  FS_PARSE_OK = 0,    /**< carry on */
-  FS_PARSE_DONE = 1,  /**< nothing more to parse: the host stops feeding (bypass) */
-  FS_PARSE_POISON = 2 /**< unrecoverable: the host ends the flow with parse_error */
+  FS_PARSE_OK = 0,     /**< carry on */
+  FS_PARSE_DONE = 1,   /**< nothing more to parse: the host stops feeding (bypass) */
+  FS_PARSE_POISON = 2, /**< unrecoverable: the host ends the flow with parse_error */
+  /**
+   * This protocol ends here; what follows on the flow is another one (an
+   * HTTP CONNECT tunnel, a STARTTLS-like upgrade). The host asks the parser
+   * to finish (it emits what it has), destroys it and detects a protocol
+   * again on the bytes that follow: from a feed, the bytes of that call past
+   * *consumed; on both sides, whatever the parser left unconsumed. The
+   * protocol that handed off is not chosen again for the flow. Hosts bound
+   * the hand-offs per flow; past the bound it acts as FS_PARSE_DONE.
+   * Return it only when the host's fs_host_api::abi_minor is at least 1
+   * (older hosts do not know it); else return FS_PARSE_DONE. Since 1.1.
+   */
+  FS_PARSE_HANDOFF = 3
 } fs_parse_status;
 
 /** What a probe says about the first payload bytes of one side. Since 1.0. */

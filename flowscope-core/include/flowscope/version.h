@@ -11,14 +11,15 @@
 
 /** Major version of the core (= ABI major = SONAME major). Since 1.0. */
 #define FS_VERSION_MAJOR 1
-/** Minor version of the core; goes up whenever anything is appended. Since 1.0. */
-#define FS_VERSION_MINOR 0
+/** Minor version of the core; goes up whenever anything is appended (1.1:
+ * FS_PARSE_HANDOFF). Since 1.0. */
+#define FS_VERSION_MINOR 1
 /** Patch version of the core. Since 1.0. */
 #define FS_VERSION_PATCH 0
 /** The version as one comparable number: 0xMMmmpp. Since 1.0. */
 #define FS_VERSION_NUM ((FS_VERSION_MAJOR << 16) | (FS_VERSION_MINOR << 8) | FS_VERSION_PATCH)
 /** The version as a string. Since 1.0. */
-#define FS_VERSION_STRING "1.0.0"
+#define FS_VERSION_STRING "1.1.0"
 /** True when the headers are at least version x.y.z. Since 1.0. */
 #define FS_AT_LEAST_VERSION(x, y, z) (FS_VERSION_NUM >= (((x) << 16) | ((y) << 8) | (z)))
 

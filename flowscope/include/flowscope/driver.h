@@ -89,6 +89,10 @@ typedef struct fs_driver_counters {
   uint64_t reasm_dropped_bytes; /**< bytes dropped by reassembly limits */
   uint64_t detect_unclaimed;    /**< flows no parser claimed */
   uint64_t events_dropped;      /**< pull mode: events dropped because the queue was full */
+  /** Parsers that returned FS_PARSE_HANDOFF and were replaced by detection. */
+  uint64_t handoffs;
+  /** FS_PARSE_HANDOFF past the per-flow bound (4): taken as FS_PARSE_DONE. */
+  uint64_t handoffs_refused;
 } fs_driver_counters;
 
 /** Fills @p cfg with defaults (all nested configs included). */

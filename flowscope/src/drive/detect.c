@@ -132,10 +132,11 @@ static void choose(fsi_dflow *fl, int idx) {
     fsi_dflow_bypass(fl); /* create failed: the contract says bypass */
 }
 
-/* Nothing claims the flow: keep tracking, stop reassembly. */
+/* Nothing claims the flow: keep tracking, stop reassembly. (A flow a parser
+ * handed off was claimed: what follows the hand-off is merely not parsed.) */
 static void unclaimed(fsi_dflow *fl) {
   fl->cand = 0;
-  if (!(fl->flags & FSI_DF_UNCLAIMED)) {
+  if (!(fl->flags & FSI_DF_UNCLAIMED) && fl->handoffs == 0) {
     fl->flags |= FSI_DF_UNCLAIMED;
     fl->d->ctr.detect_unclaimed++;
   }
@@ -167,6 +168,26 @@ void fsi_detect_start(fsi_dflow *fl, uint32_t transport) {
       if (hinted)
         fl->hint |= UINT64_C(1) << i;
     }
+  }
+  if (fl->cand == 0)
+    unclaimed(fl);
+}
+
+void fsi_detect_restart(fsi_dflow *fl) {
+  fs_driver *d = fl->d;
+  uint32_t transport = (fl->flags & FSI_DF_TCP) ? FS_TRANSPORT_TCP : FS_TRANSPORT_UDP;
+  uint16_t pa = fl->key.port_a, pb = fl->key.port_b;
+  /* Only probes decide now: the ports (overrides, probe-less hints) named
+   * the protocol that just ended; they still order the probes. */
+  fl->cand = fl->hint = 0;
+  for (uint32_t i = 0; i < d->n_protos; i++) {
+    const fsi_dproto *p = &d->protos[i];
+    uint64_t bit = UINT64_C(1) << i;
+    if (!(p->transports & transport) || p->desc->probe == NULL || (fl->handed_off & bit))
+      continue;
+    fl->cand |= bit;
+    if (port_hinted(p->desc, pa, pb))
+      fl->hint |= bit;
   }
   if (fl->cand == 0)
     unclaimed(fl);
@@ -228,10 +249,11 @@ static void replay(fsi_dflow *fl, int datagram) {
     const fsi_probe_piece *pc = &pb->log[i];
     const uint8_t *p = pb->data + (size_t)pc->side * fl->d->probe_cap + off[pc->side];
     off[pc->side] += pc->len;
+    /* Routed: a hand-off during the replay sends the rest to detection. */
     if (datagram)
-      fsi_feed_datagram(fl, pc->side, p, pc->len, pc->ts);
+      fsi_route_datagram(fl, pc->side, p, pc->len, pc->ts);
     else
-      fsi_feed_stream(fl, pc->side, p, pc->len, pc->ts);
+      fsi_route_stream(fl, pc->side, p, pc->len, pc->ts);
   }
   fsi_probe_release(fl->d, pb);
 }
@@ -302,12 +324,12 @@ void fsi_detect_data(fsi_dflow *fl, uint32_t side, const uint8_t *data, size_t l
     if (datagram && kept == 0) {
       /* Not buffered: replay the earlier datagrams, then this one. */
       replay(fl, 1);
-      fsi_feed_datagram(fl, side, data, len, ts);
+      fsi_route_datagram(fl, side, data, len, ts);
       return;
     }
     replay(fl, datagram);
     if (!datagram && kept < len)
-      fsi_feed_stream(fl, side, data + kept, len - kept, ts);
+      fsi_route_stream(fl, side, data + kept, len - kept, ts);
     return;
   }
   if (fl->cand == 0) {

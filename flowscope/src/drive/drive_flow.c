@@ -419,7 +419,7 @@ void fsi_dflow_end(fsi_dflow *fl, fs_flow_stats *stats, fs_time_ns ts) {
     }
   }
   if ((fl->flags & FSI_DF_PARSE) && !(fl->flags & FSI_DF_DECIDED) &&
-      (fl->flags & FSI_DF_HAD_DATA) && !(fl->flags & FSI_DF_UNCLAIMED)) {
+      (fl->flags & FSI_DF_HAD_DATA) && !(fl->flags & FSI_DF_UNCLAIMED) && fl->handoffs == 0) {
     fl->flags |= FSI_DF_UNCLAIMED; /* ended before any probe said yes */
     d->ctr.detect_unclaimed++;
   }

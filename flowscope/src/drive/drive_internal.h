@@ -22,6 +22,8 @@
 #define FSI_DEFER_MAX 8
 /* Flow records allocated at a time. */
 #define FSI_FLOW_CHUNK 256
+/* FS_PARSE_HANDOFF taken per flow, at most; later ones act as FS_PARSE_DONE. */
+#define FSI_HANDOFF_MAX 4u
 
 /* One protocol the driver may choose. */
 typedef struct fsi_dproto {
@@ -100,6 +102,9 @@ struct fsi_dflow {
   int32_t in_cb_dir;      /* direction whose reassembler is delivering now, -1 none */
   uint64_t cand;          /* protocols not yet ruled out */
   uint64_t hint;          /* protocols whose port hints match */
+  uint64_t handed_off;    /* protocols that handed this flow off: never chosen again */
+  uint32_t handoffs;      /* FS_PARSE_HANDOFF taken (at most FSI_HANDOFF_MAX) */
+  uint32_t reserved_h;    /* zero */
   uint32_t seen_bytes[2]; /* UDP: bytes probed per side */
   void *parser;
   fsi_probe_buf *probe;
@@ -206,6 +211,8 @@ void fsi_detect_start(fsi_dflow *fl, uint32_t transport);
 /* New in-order bytes (TCP) or a datagram (UDP) while undecided. */
 void fsi_detect_data(fsi_dflow *fl, uint32_t side, const uint8_t *data, size_t len, fs_time_ns ts,
                      int datagram);
+/* After a hand-off: probe-bearing protocols that have not handed this flow off. */
+void fsi_detect_restart(fsi_dflow *fl);
 fsi_probe_buf *fsi_probe_alloc(fs_driver *d);
 void fsi_probe_release(fs_driver *d, fsi_probe_buf *p);
 
@@ -216,6 +223,17 @@ void fsi_feed_datagram(fsi_dflow *fl, uint32_t side, const uint8_t *data, size_t
                        fs_time_ns ts);
 void fsi_parse_status(fsi_dflow *fl, uint32_t side, int status, fs_time_ns ts);
 int fsi_parser_create(fsi_dflow *fl);
+
+/* ---- handoff.c: FS_PARSE_HANDOFF and routing bytes by the flow's state ---- */
+/* Ends the current parser (it finishes first) and detects again on the
+ * bytes it did not take: both sides' unconsumed tails, then @p rest of
+ * @p side (what a feed left past *consumed). Bounded by FSI_HANDOFF_MAX. */
+void fsi_handoff(fsi_dflow *fl, uint32_t side, const uint8_t *rest, size_t rest_len, fs_time_ns ts);
+/* Stream bytes to the parser, or to detection while none is chosen. */
+void fsi_route_stream(fsi_dflow *fl, uint32_t side, const uint8_t *data, size_t len, fs_time_ns ts);
+/* A datagram to the parser, or to detection while none is chosen. */
+void fsi_route_datagram(fsi_dflow *fl, uint32_t side, const uint8_t *data, size_t len,
+                        fs_time_ns ts);
 
 /* ---- event_out.c: push or queue ---- */
 void fsi_drive_emit(fs_driver *d, const fs_event *ev);

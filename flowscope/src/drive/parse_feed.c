@@ -52,6 +52,12 @@ int fsi_parser_create(fsi_dflow *fl) {
 }
 
 void fsi_parse_status(fsi_dflow *fl, uint32_t side, int status, fs_time_ns ts) {
+  if (status == FS_PARSE_HANDOFF) {
+    /* Not from a feed's first pass (feed_piece hands the rest itself): the
+     * bytes that follow are whatever the parser left unconsumed. */
+    fsi_handoff(fl, side, NULL, 0, ts);
+    return;
+  }
   if (status == FS_PARSE_DONE) {
     fsi_dflow_bypass(fl);
     return;
@@ -131,6 +137,10 @@ static void feed_piece(fsi_dflow *fl, uint32_t side, const uint8_t *data, size_t
     st = ops->feed(fl->parser, side, data, len, ts, &consumed);
     if (consumed > len)
       consumed = len;
+    if (st == FS_PARSE_HANDOFF) {
+      fsi_handoff(fl, side, data + consumed, len - consumed, ts);
+      return;
+    }
     fsi_parse_status(fl, side, st, ts);
     if (!feeding(fl) || consumed == len)
       return;
@@ -175,7 +185,14 @@ void fsi_feed_stream(fsi_dflow *fl, uint32_t side, const uint8_t *data, size_t l
       feed_piece(fl, side, data, len, ts);
     return;
   }
-  while (len > 0 && feeding(fl)) {
+  while (len > 0) {
+    if (!(fl->flags & (FSI_DF_DECIDED | FSI_DF_BYPASS))) {
+      /* A hand-off inside the last piece, detection still undecided. */
+      fsi_route_stream(fl, side, data, len, ts);
+      return;
+    }
+    if (!feeding(fl))
+      return;
     size_t n = 1 + split_next(d) % d->cfg.split_feed;
     if (n > len)
       n = len;
