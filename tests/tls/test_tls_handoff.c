@@ -33,6 +33,7 @@ typedef struct seen {
   char method[16];
   uint64_t status;
   char ja3[40], sni[32];
+  char service[16]; /* the flow's, at its end */
 } seen;
 
 static void copy_str(const fs_message *m, const char *name, char *out, size_t cap) {
@@ -44,6 +45,9 @@ static void copy_str(const fs_message *m, const char *name, char *out, size_t ca
 
 static void on_event(void *self, const fs_event *ev) {
   seen *s = self;
+  if (ev->type == FS_EV_FLOW_ENDED && ev->stats)
+    snprintf(s->service, sizeof s->service, "%.*s", (int)sizeof ev->stats->service,
+             ev->stats->service);
   if (ev->type != FS_EV_MESSAGE || !ev->message)
     return;
   const fs_message *m = ev->message;
@@ -140,6 +144,7 @@ static void expect_both(const seen *s, const fs_driver_counters *c) {
   assert_string_equal(s->sni, "a.example");
   assert_int_equal(c->handoffs, 1);
   assert_int_equal(c->parse_errors, 0);
+  assert_string_equal(s->service, "http,ssl"); /* as Zeek's conn.log names such a flow */
 }
 
 /* The client waits for the 200, then sends its ClientHello. */
@@ -192,6 +197,7 @@ static void test_refused_connect_no_handoff(void **state) {
   assert_int_equal(s.status, 407);
   assert_int_equal(s.ssl, 0);
   assert_int_equal(c.handoffs, 0);
+  assert_string_equal(s.service, "http");
 }
 
 static int setup(void **state) {

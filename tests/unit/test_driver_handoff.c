@@ -220,8 +220,8 @@ static void test_handoff_to_line(void **state) {
   tf_frame fr[16];
   size_t n = build(fr, "U:hello\n", "U:ok\nL:srv\n", "U:SWITCH\nL:one\n");
   static const char *const want[] = {
-      "start",       "msg 0 U:hello", "msg 1 U:ok",   "msg 0 U:SWITCH",       "msg 0 up-finish",
-      "msg 1 L:srv", "msg 0 L:one",   "msg 0 finish", "end fin service=line",
+      "start",       "msg 0 U:hello", "msg 1 U:ok",   "msg 0 U:SWITCH",          "msg 0 up-finish",
+      "msg 1 L:srv", "msg 0 L:one",   "msg 0 finish", "end fin service=up,line",
   };
   for (uint32_t split = 0; split <= 3; split += 3) {
     rec r;
@@ -272,7 +272,7 @@ static void test_handoff_bound(void **state) {
     at = k + 1;
   }
   assert_int_equal(find(&r, "msg 0 h5"), -1);
-  assert_true(find(&r, "end fin service=h4") >= 0);
+  assert_true(find(&r, "end fin service=h0,h1,h2,h3,h4") >= 0);
 }
 
 int main(void) {

@@ -121,13 +121,32 @@ static int port_hinted(const fs_protocol_desc *desc, uint16_t pa, uint16_t pb) {
   return 0;
 }
 
+/* Records @p name as the flow's service; after a hand-off it is appended
+ * to the earlier one as Zeek lists analyzers ("http,ssl"), when it fits. */
+static void set_service(fsi_dflow *fl, const char *name) {
+  fs_driver *d = fl->d;
+  char joined[16];
+  if (fl->handoffs > 0) {
+    fs_flow_stats st;
+    memset(&st, 0, sizeof st);
+    st.struct_size = sizeof st;
+    if (fs_tracker_lookup(d->tr, &fl->key, &st) == 0 && st.service[0] != '\0') {
+      int n = snprintf(joined, sizeof joined, "%.*s,%s",
+                       (int)strnlen(st.service, sizeof st.service), st.service, name);
+      if (n > 0 && (size_t)n < sizeof joined)
+        name = joined;
+    }
+  }
+  (void)fs_tracker_set_service(d->tr, &fl->key, name);
+}
+
 /* Chooses protocol @p idx: records the service, creates the parser. */
 static void choose(fsi_dflow *fl, int idx) {
   fs_driver *d = fl->d;
   fl->proto = idx;
   fl->flags |= FSI_DF_DECIDED;
   fl->cand = 0;
-  (void)fs_tracker_set_service(d->tr, &fl->key, d->protos[idx].desc->name);
+  set_service(fl, d->protos[idx].desc->name);
   if (fsi_parser_create(fl) != 0)
     fsi_dflow_bypass(fl); /* create failed: the contract says bypass */
 }
