@@ -236,6 +236,37 @@ static void test_handoff_to_line(void **state) {
   }
 }
 
+/* The switch arrives behind a hole and reaches the parser only when the
+ * flow ends (the reassembler flushes the hole and what follows): the flow
+ * end must finish the parser chosen then ("line"), not the one it started
+ * with. (The end event's stats were taken before that, so its service is
+ * still the first protocol.) */
+static void test_handoff_at_flow_end(void **state) {
+  (void)state;
+  static const fs_protocol_desc *const protos[] = {&up_proto, &line_proto};
+  tf_frame fr[8];
+  size_t n = 0;
+  uint32_t cs = 1000, ss = 5000;
+  tf_tcp(&fr[n++], &conn, 0, cs, 0, FS_TCP_SYN, NULL, 0, T0);
+  tf_tcp(&fr[n++], &conn, 1, ss, cs + 1, FS_TCP_SYN | FS_TCP_ACK, NULL, 0, T0 + 1000);
+  cs++, ss++;
+  tf_tcp(&fr[n++], &conn, 0, cs, ss, FS_TCP_ACK, NULL, 0, T0 + 2000);
+  tf_tcp(&fr[n++], &conn, 0, cs, ss, FS_TCP_ACK | FS_TCP_PSH, "U:hello\n", 8, T0 + 3000);
+  /* 4 bytes never seen, then the switch line and a line of the next protocol */
+  tf_tcp(&fr[n++], &conn, 0, cs + 8 + 4, ss, FS_TCP_ACK | FS_TCP_PSH, "U:SWITCH\nL:one\n", 15,
+         T0 + 4000);
+  rec r;
+  fs_driver_counters c = run(protos, 2, fr, n, &r, 0);
+  static const char *const want[] = {
+      "start",       "msg 0 U:hello", "msg 0 U:SWITCH",       "msg 0 up-finish",
+      "msg 0 L:one", "msg 0 finish",  "end flush service=up",
+  };
+  assert_int_equal(r.n, (int)(sizeof want / sizeof want[0]));
+  for (int i = 0; i < r.n; i++)
+    assert_string_equal(r.log[i], want[i]);
+  assert_int_equal(c.handoffs, 1);
+}
+
 /* Nothing else claims the bytes after the switch: they are not parsed, and
  * the flow (claimed by "up") is not counted as unclaimed. */
 static void test_handoff_unclaimed_rest(void **state) {
@@ -278,6 +309,7 @@ static void test_handoff_bound(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_handoff_to_line),
+      cmocka_unit_test(test_handoff_at_flow_end),
       cmocka_unit_test(test_handoff_unclaimed_rest),
       cmocka_unit_test(test_handoff_bound),
   };

@@ -407,7 +407,6 @@ void fsi_dflow_end(fsi_dflow *fl, fs_flow_stats *stats, fs_time_ns ts) {
   fl->flags |= FSI_DF_ENDING;
   fl->cur_stats = stats; /* messages and anomalies of the end carry the final stats */
   unqueue_end(fl);
-  const fs_protocol_desc *p = fl->proto >= 0 ? d->protos[fl->proto].desc : NULL;
   if (fl->flags & FSI_DF_TCP) {
     /* Held bytes and holes reach the parser before it finishes. */
     for (uint32_t s = 0; s < 2; s++) {
@@ -424,6 +423,9 @@ void fsi_dflow_end(fsi_dflow *fl, fs_flow_stats *stats, fs_time_ns ts) {
     d->ctr.detect_unclaimed++;
   }
   if (fl->parser != NULL) {
+    /* Looked up now: the held bytes above may have chosen a protocol or
+     * handed off to another one. */
+    const fs_protocol_desc *p = d->protos[fl->proto].desc;
     /* A poisoned parser is not asked to finish: its state is not trusted. */
     if (fl->flags & FSI_DF_TCP) {
       if (!(fl->flags & FSI_DF_POISONED))
