@@ -26,8 +26,12 @@ static void emit_once(tls_parser *p) {
  * a host does not call finish on a poisoned parser, and what the hellos said
  * is worth keeping (the message then carries parse_error). */
 static int settle(tls_parser *p, int rc) {
-  if (rc == FS_PARSE_DONE || rc == FS_PARSE_POISON)
+  if (rc == FS_PARSE_DONE || rc == FS_PARSE_POISON) {
     emit_once(p);
+    /* Nothing reads the hello copies after the message: the parser stays
+     * until its flow ends (long after, often), its buffers need not. */
+    fsi_tls_conn_clear(&p->conn);
+  }
   return rc;
 }
 
@@ -46,6 +50,8 @@ static void *tls_create(const fs_parser_env *env) {
 static int tls_feed(void *self, uint32_t side, const uint8_t *data, size_t len, fs_time_ns ts,
                     size_t *consumed) {
   tls_parser *p = self;
+  if (p->conn.emitted) /* done (its buffers are gone): a host should not feed more */
+    return p->conn.poison ? FS_PARSE_POISON : FS_PARSE_DONE;
   if (len > 0 && !p->conn.have_ts) {
     p->conn.have_ts = 1;
     p->conn.first_ts = ts;
@@ -58,6 +64,8 @@ static int stop_side(tls_parser *p, uint32_t side) {
   fsi_tls_conn *c = &p->conn;
   if (c->poison)
     return FS_PARSE_POISON;
+  if (c->emitted)
+    return FS_PARSE_DONE;
   c->side[side & 1u].stopped = 1;
   return settle(p, fsi_tls_conn_complete(c) ? FS_PARSE_DONE : FS_PARSE_OK);
 }
