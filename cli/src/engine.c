@@ -359,6 +359,8 @@ void fsi_engine_counters_get(fsi_engine *e, fsi_engine_counters *out) {
       out->reasm_dropped_bytes += dc.reasm_dropped_bytes;
       out->detect_unclaimed += dc.detect_unclaimed;
       out->events_dropped += dc.events_dropped;
+      out->handoffs += dc.handoffs;
+      out->handoffs_refused += dc.handoffs_refused;
     }
     return;
   }
@@ -377,6 +379,8 @@ void fsi_engine_counters_get(fsi_engine *e, fsi_engine_counters *out) {
     out->reasm_dropped_bytes = dc.reasm_dropped_bytes;
     out->detect_unclaimed = dc.detect_unclaimed;
     out->events_dropped = dc.events_dropped;
+    out->handoffs = dc.handoffs;
+    out->handoffs_refused = dc.handoffs_refused;
     return;
   }
   *out = e->ctr;

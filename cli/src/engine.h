@@ -24,6 +24,8 @@ typedef struct fsi_engine_counters {
   uint64_t reasm_dropped_bytes; /**< bytes dropped by reassembly limits */
   uint64_t detect_unclaimed;    /**< flows no parser claimed */
   uint64_t events_dropped;      /**< events lost */
+  uint64_t handoffs;            /**< parsers that handed their flow to detection again */
+  uint64_t handoffs_refused;    /**< hand-offs beyond the per-flow bound (taken as done) */
 } fsi_engine_counters;
 
 /**

@@ -47,10 +47,11 @@ void fsi_stats_print(FILE *f, fs_source *src, fsi_engine *e, const fsi_output *o
   fputc('\n', f);
   fprintf(f,
           "stats: messages %llu, parse errors %llu, flows no parser claimed %llu, "
-          "reassembly dropped bytes %llu, events dropped %llu\n",
+          "reassembly dropped bytes %llu, events dropped %llu, hand-offs %llu (refused %llu)\n",
           (unsigned long long)dc.messages, (unsigned long long)dc.parse_errors,
           (unsigned long long)dc.detect_unclaimed, (unsigned long long)dc.reasm_dropped_bytes,
-          (unsigned long long)dc.events_dropped);
+          (unsigned long long)dc.events_dropped, (unsigned long long)dc.handoffs,
+          (unsigned long long)dc.handoffs_refused);
   if (out) {
     fprintf(f, "stats: records: ");
     l.n = 0;
