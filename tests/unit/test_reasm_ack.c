@@ -16,18 +16,11 @@
 #include <cmocka.h>
 
 #include "reasm/reasm_stream.h"
-#include "reasm_test_sink.h"
+#include "reasm_fixture.h"
 
-typedef struct fixture {
-  rts_sink out;
-  fs_reassembler r;
-} fixture;
-
-static void open_r(fixture *f, const fs_reasm_config *cfg) {
-  fs_stream_sink k = rts_make(&f->out);
-  char err[FS_ERRBUF_SIZE];
-  assert_int_equal(fs_reasm_create(&f->r, cfg, &k, err), 0);
-  /* The public vtable carries the ack entry point. */
+/* Opens the reassembler; the public vtable must carry the ack entry point. */
+static void open_acking(fixture *f, const fs_reasm_config *cfg) {
+  open_r(f, cfg);
   assert_true(FS_HAS_MEMBER(f->r.ops, fs_reassembler_ops, ack));
   assert_non_null(f->r.ops->ack);
 }
@@ -37,30 +30,14 @@ static void seg(fixture *f, uint32_t seq, uint32_t flags, const char *txt, fs_ti
                    0);
 }
 
-static void syn(fixture *f, uint32_t seq) {
-  assert_int_equal(f->r.ops->segment(f->r.self, seq, FS_TCP_SYN, NULL, 0, 0), 0);
-}
-
 static void ack(fixture *f, uint32_t a, fs_time_ns ts) {
   assert_int_equal(f->r.ops->ack(f->r.self, a, ts), 0);
-}
-
-static void expect_stream(const fixture *f, const char *want) {
-  size_t n = strlen(want);
-  assert_int_equal(f->out.n, n);
-  assert_memory_equal(f->out.bytes, want, n);
-}
-
-static fs_reasm_stats stats_of(const fixture *f) {
-  fs_reasm_stats st;
-  f->r.ops->stats(f->r.self, &st);
-  return st;
 }
 
 static void test_partial_then_full_ack(void **state) {
   (void)state;
   fixture f;
-  open_r(&f, NULL);
+  open_acking(&f, NULL);
   syn(&f, 0);             /* data starts at seq 1 = offset 0 */
   seg(&f, 1, 0, "ab", 1); /* seq 1-2 */
   seg(&f, 6, 0, "fg", 2); /* seq 6-7 held; seq 3-5 never captured */
@@ -95,7 +72,7 @@ static void test_partial_then_full_ack(void **state) {
 static void test_one_ack_skips_several_holes(void **state) {
   (void)state;
   fixture f;
-  open_r(&f, NULL);
+  open_acking(&f, NULL);
   syn(&f, 100); /* data from seq 101 */
   seg(&f, 101, 0, "a", 1);
   seg(&f, 103, 0, "c", 2); /* seq 102 missing */
@@ -116,7 +93,7 @@ static void test_one_ack_skips_several_holes(void **state) {
 static void test_wraparound(void **state) {
   (void)state;
   fixture f;
-  open_r(&f, NULL);
+  open_acking(&f, NULL);
   syn(&f, 0xFFFFFFF0u);              /* first data byte: seq 0xFFFFFFF1 */
   seg(&f, 0xFFFFFFF1u, 0, "abc", 1); /* seq ..F1-..F3 */
   /* seq 0xFFFFFFF4..0xFFFFFFFF (12) and 0x0..0x3 (4) never captured: 16 bytes. */
@@ -130,7 +107,7 @@ static void test_wraparound(void **state) {
 static void test_ack_before_any_data(void **state) {
   (void)state;
   fixture f;
-  open_r(&f, NULL);
+  open_acking(&f, NULL);
   /* No SYN and no data: the stream has no origin, the ack cannot be placed. */
   ack(&f, 5000, 1);
   seg(&f, 7000, 0, "hi", 2); /* anchors the stream here */
@@ -141,7 +118,7 @@ static void test_ack_before_any_data(void **state) {
   fs_reasm_destroy(&f.r);
 
   /* After a SYN only: an ack of data never seen skips nothing ahead of it. */
-  open_r(&f, NULL);
+  open_acking(&f, NULL);
   syn(&f, 100);
   ack(&f, 151, 1); /* peer got seq 101-150, none captured */
   assert_int_equal(f.out.gap_calls, 0);
@@ -157,7 +134,7 @@ static void test_ack_before_any_data(void **state) {
 static void test_acked_fin(void **state) {
   (void)state;
   fixture f;
-  open_r(&f, NULL);
+  open_acking(&f, NULL);
   syn(&f, 0);
   seg(&f, 1, 0, "ab", 1);
   seg(&f, 6, FS_TCP_FIN, "", 2); /* bare FIN at seq 6: the data ended at seq 5 */
@@ -176,7 +153,7 @@ static void test_bogus_ack_bounded_by_window(void **state) {
   fs_reasm_config cfg;
   fs_reasm_config_default(&cfg);
   cfg.max_buffer = 1000;
-  open_r(&f, &cfg);
+  open_acking(&f, &cfg);
   syn(&f, 0);
   seg(&f, 1, 0, "ab", 1);    /* offsets 0-1 */
   seg(&f, 10, 0, "j", 2);    /* offset 9, held; highest byte seen ends at offset 10 */
@@ -227,7 +204,7 @@ static void test_poisoned_stream_refuses_acks(void **state) {
   fs_reasm_config_default(&cfg);
   cfg.max_buffer = 4;
   cfg.overflow_policy = FS_OVERFLOW_DROP_FLOW;
-  open_r(&f, &cfg);
+  open_acking(&f, &cfg);
   syn(&f, 0);
   seg(&f, 1, 0, "a", 1);
   assert_int_equal(f.r.ops->segment(f.r.self, 20, 0, (const uint8_t *)"t", 1, 2), FS_E_LIMIT);

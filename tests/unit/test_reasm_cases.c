@@ -14,40 +14,13 @@
 #include <cmocka.h>
 
 #include "reasm/reasm_stream.h"
-#include "reasm_test_sink.h"
+#include "reasm_fixture.h"
 
 #define SEC FS_NS_PER_SEC
-
-typedef struct fixture {
-  rts_sink out;
-  fs_reassembler r;
-} fixture;
-
-static void open_r(fixture *f, const fs_reasm_config *cfg) {
-  fs_stream_sink k = rts_make(&f->out);
-  char err[FS_ERRBUF_SIZE];
-  assert_int_equal(fs_reasm_create(&f->r, cfg, &k, err), 0);
-}
 
 /* Feeds a text segment; returns the reassembler's result. */
 static int seg(fixture *f, uint32_t seq, uint32_t flags, const char *txt, fs_time_ns ts) {
   return f->r.ops->segment(f->r.self, seq, flags, (const uint8_t *)txt, strlen(txt), ts);
-}
-
-static void syn(fixture *f, uint32_t seq) {
-  assert_int_equal(f->r.ops->segment(f->r.self, seq, FS_TCP_SYN, NULL, 0, 0), 0);
-}
-
-static void expect_stream(const fixture *f, const char *want) {
-  size_t n = strlen(want);
-  assert_int_equal(f->out.n, n);
-  assert_memory_equal(f->out.bytes, want, n);
-}
-
-static fs_reasm_stats stats_of(const fixture *f) {
-  fs_reasm_stats st;
-  f->r.ops->stats(f->r.self, &st);
-  return st;
 }
 
 static void test_in_order_zero_copy(void **state) {
