@@ -279,44 +279,10 @@ static void test_acked_hole_skipped_at_once(void **state) {
   expect_log(&r, want, 7);
 }
 
-/* As above, but nothing acknowledges the hole: the driver's sweep gives it
- * up once it is older than the gap timeout (10 s by default). A second
- * connection whose packets make packet time pass shows when: "L:b" of the
- * first connection must come out on the sweep, before the second
- * connection's "L:z", not at the end of input. */
-static void test_unacked_hole_skipped_by_the_sweep(void **state) {
-  (void)state;
-  tf_frame fr[16];
-  fs_time_ns ts = T0;
-  size_t n = handshake(fr, &conn, &ts);
-  static const char c1[] = "L:q\n", s2[] = "L:b\n", z[] = "L:z\n";
-  tf_tcp(&fr[n++], &conn, 0, CISN + 1, SISN + 1, 0x18, c1, 4, ts += 1000); /* decides "line" */
-  /* server bytes SISN+1..+4 lost; "L:b" at SISN+5 is held behind the hole */
-  tf_tcp(&fr[n++], &conn, 1, SISN + 5, CISN + 5, 0x18, s2, 4, ts += 1000);
-  const tf_conn other = {{192, 168, 0, 3}, {192, 168, 0, 2}, 40002, 7777};
-  fs_time_ns t2 = ts + 12 * SEC; /* past the gap timeout */
-  n += handshake(&fr[n], &other, &t2);
-  tf_tcp(&fr[n++], &other, 0, CISN + 1, SISN + 1, 0x18, z, 4, t2 += 1000);
-  rec r;
-  opts o = {.anomalies = FS_ANOMALY_BIT(FS_ANOM_GAP)};
-  run(fr, n, &r, &o);
-  int at_b = -1, at_z = -1;
-  for (int i = 0; i < r.n; i++) {
-    if (strcmp(r.log[i], "msg 1 L:b") == 0)
-      at_b = i;
-    if (strcmp(r.log[i], "msg 0 L:z") == 0)
-      at_z = i;
-  }
-  assert_true(at_b >= 0);
-  assert_true(at_z >= 0);
-  assert_true(at_b < at_z);
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_messages_in_order),
       cmocka_unit_test(test_acked_hole_skipped_at_once),
-      cmocka_unit_test(test_unacked_hole_skipped_by_the_sweep),
       cmocka_unit_test(test_pull_equals_push_and_split_equals_whole),
       cmocka_unit_test(test_poison_ends_with_parse_error),
       cmocka_unit_test(test_drop_flow_overflow_ends_with_buffer_overflow),
