@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "drive/drive_internal.h"
+#include "extract/extract_ahead.h"
 #include "track/track_ahead.h"
 
 void fs_driver_config_default(fs_driver_config *cfg) {
@@ -355,15 +356,6 @@ int fs_driver_feed(fs_driver *d, const fs_packet_view *pkt) {
   return process(d, pkt, prep, &ex, 0, 0);
 }
 
-/* 1 when every pointer of @p ex points into @p pkt's own bytes (so the
- * next extraction cannot invalidate it). */
-static int inside_packet(const fs_packet_view *pkt, const fs_extract_result *ex) {
-  uintptr_t lo = (uintptr_t)pkt->data, hi = lo + pkt->caplen;
-  uintptr_t l3 = (uintptr_t)ex->l3, pl = (uintptr_t)ex->payload;
-  return (ex->l3 == NULL || (l3 >= lo && l3 <= hi)) &&
-         (ex->payload == NULL || (pl >= lo && pl <= hi));
-}
-
 /* Starts loading the parts of a flow's driver state one packet touches. */
 static void prefetch_flow(const fsi_dflow *fl, uint32_t dir) {
   const char *p = (const char *)fl;
@@ -392,7 +384,7 @@ int fs_driver_feed_batch(fs_driver *d, const fs_packet_view *pkts, size_t n) {
       const fs_packet_view *p = &pkts[i + m];
       b->prep[m] = prepare(d, p, &b->ex[m]);
       m++;
-      if (b->prep[m - 1] == 0 && !inside_packet(p, &b->ex[m - 1]))
+      if (b->prep[m - 1] == 0 && !fsi_extract_inside_packet(p, &b->ex[m - 1]))
         break;
     }
     for (size_t j = 0; j < m; j++)

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "extract/extract_ahead.h"
 #include "workers/wengine.h"
 
 int fsi_wengine_create(fsi_worker *k, const fs_driver_config *dc, int lean, fs_event_sink sink,
@@ -53,12 +54,6 @@ void fsi_wengine_feed(fsi_worker *k, const fs_packet_view *v) {
   k->in_track = 0;
 }
 
-/* 1 when @p p is NULL or points into @p v's bytes. */
-static int inside_packet(const fs_packet_view *v, const uint8_t *p) {
-  uintptr_t x = (uintptr_t)p, lo = (uintptr_t)v->data;
-  return p == NULL || (x >= lo && x <= lo + v->caplen);
-}
-
 void fsi_wengine_feed_batch(fsi_worker *k, const fs_packet_view *v, uint32_t n) {
   if (!k->lean) {
     fs_driver_feed_batch(k->driver, v, n);
@@ -85,7 +80,7 @@ void fsi_wengine_feed_batch(fsi_worker *k, const fs_packet_view *v, uint32_t n) 
     if (rc < 0)
       continue;
     k->bview[m++] = v[i];
-    if (!inside_packet(&v[i], r->payload) || !inside_packet(&v[i], r->l3)) {
+    if (!fsi_extract_inside_packet(&v[i], r)) {
       /* Points into the defragmenter's buffer, which the next extraction
        * reuses: track what is extracted so far first. */
       k->in_batch = 1;
