@@ -358,13 +358,27 @@ int fs_driver_feed(fs_driver *d, const fs_packet_view *pkt) {
 
 /* Starts loading the parts of a flow's driver state one packet touches. */
 static void prefetch_flow(const fsi_dflow *fl, uint32_t dir) {
+  /* Everything before the reassemblers: the flags and key every packet
+   * reads sit past the first line. */
   const char *p = (const char *)fl;
-  __builtin_prefetch(p, 1);
-  for (size_t off = offsetof(fsi_dflow, seen); off < offsetof(fsi_dflow, rs); off += 64)
+  for (size_t off = 0; off < offsetof(fsi_dflow, rs); off += 64)
     __builtin_prefetch(p + off, 1);
   const char *r = (const char *)&fl->rs[dir & 1u];
   for (size_t off = 0; off < sizeof(fsi_reasm); off += 64)
     __builtin_prefetch(r + off, 1);
+  /* An ACK looks for a hole in the other direction's stream. */
+  const fsi_reasm *o = &fl->rs[(dir & 1u) ^ 1u];
+  __builtin_prefetch(&o->next_off, 0);
+  __builtin_prefetch(&o->seen_end, 0);
+}
+
+/* The first lines of the parser's own state, one packet ahead: its layout
+ * is the plugin's, but every parser reads the start of its state. */
+static void prefetch_parser(const fsi_dflow *fl) {
+  const char *p = (const char *)fl->parser;
+  if (p != NULL)
+    for (size_t off = 0; off < 256; off += 64)
+      __builtin_prefetch(p + off, 1);
 }
 
 /* How far ahead of the packet being handled its table record and its
@@ -403,6 +417,11 @@ int fs_driver_feed_batch(fs_driver *d, const fs_packet_view *pkts, size_t n) {
         const fsi_dflow *fl = fsi_tracker_peek_user(d->tr, &b->ex[f].key, b->h[f]);
         if (fl != NULL)
           prefetch_flow(fl, b->ex[f].orientation);
+      }
+      if (j + 1 < m && b->prep[j + 1] == 0 && b->ex[j + 1].payload_len > 0) {
+        const fsi_dflow *fl = fsi_tracker_peek_user(d->tr, &b->ex[j + 1].key, b->h[j + 1]);
+        if (fl != NULL)
+          prefetch_parser(fl);
       }
       int rc = process(d, &pkts[i + j], b->prep[j], &b->ex[j], b->h[j], 1);
       if (rc < 0)
