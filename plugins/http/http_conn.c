@@ -38,6 +38,22 @@ static http_txn *find_txn(http_conn *c, uint64_t depth) {
 
 static http_txn *cur_txn(http_side *sd) { return find_txn(sd->conn, sd->cur); }
 
+/* Adds the body bytes counted since the last call to the side's transaction. */
+static void flush_body(http_side *sd) {
+  if (sd->body_pending == 0) {
+    return;
+  }
+  http_txn *t = cur_txn(sd);
+  if (t) {
+    if (sd->side == FS_SIDE_INITIATOR) {
+      t->req_body_len += sd->body_pending;
+    } else {
+      t->resp_body_len += sd->body_pending;
+    }
+  }
+  sd->body_pending = 0;
+}
+
 static void txn_free(http_txn *t) {
   free(t->hdrs[0]);
   free(t->hdrs[1]);
@@ -72,6 +88,8 @@ static int txn_is_empty(const http_txn *t) {
 }
 
 static void emit_head(http_conn *c) {
+  flush_body(&c->s[0]);
+  flush_body(&c->s[1]);
   if (!txn_is_empty(c->ring[c->head])) {
     fsi_http_txn_emit(c->ring[c->head], c->env, (int)c->all_headers, c->swap);
   }
@@ -135,6 +153,7 @@ static int on_message_begin(llhttp_t *p) {
   http_side *sd = side_of(p);
   http_conn *c = sd->conn;
   http_txn *t = NULL;
+  flush_body(sd);
   if (sd->side == FS_SIDE_INITIATOR) {
     t = new_txn(c, sd->ts);
     if (t) {
@@ -418,21 +437,14 @@ static int on_headers_complete(llhttp_t *p) {
 
 static int on_body(llhttp_t *p, const char *at, size_t n) {
   (void)at;
-  http_side *sd = side_of(p);
-  http_txn *t = cur_txn(sd);
-  if (t) {
-    if (sd->side == FS_SIDE_INITIATOR) {
-      t->req_body_len += n;
-    } else {
-      t->resp_body_len += n;
-    }
-  }
+  side_of(p)->body_pending += n; /* see flush_body */
   return 0;
 }
 
 /* The message of @p sd ended (parsed to its end, or cut by a gap/EOF). */
 static int side_message_complete(http_side *sd, unsigned status, int cut) {
   http_conn *c = sd->conn;
+  flush_body(sd);
   http_txn *t = cur_txn(sd);
   int pause = 0;
   sd->in_message = 0;
@@ -508,6 +520,7 @@ static const llhttp_settings_t http_settings = {
 };
 
 static void side_reset(http_side *sd) {
+  flush_body(sd);
   llhttp_init(&sd->p, sd->side == FS_SIDE_INITIATOR ? HTTP_REQUEST : HTTP_RESPONSE, &http_settings);
   sd->p.data = sd;
   /* A passive observer parses what servers accept, not what a strict
@@ -907,6 +920,7 @@ int fsi_http_gap(void *self, uint32_t side, uint64_t len, fs_time_ns ts) {
     return poison_now(c, c->poison ? c->poison : error_reason(sd->side, llhttp_get_errno(&sd->p)));
   }
   if (sd->state == HS_NORMAL && sd->in_message) {
+    flush_body(sd);
     http_txn *t = cur_txn(sd);
     /* A gap inside a body of known length: skip it and keep parsing. */
     int in_body =

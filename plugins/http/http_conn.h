@@ -59,6 +59,9 @@ typedef struct http_side {
   uint64_t header_bytes;  /* bytes of the current header section */
   const char *buf_begin, *buf_end; /* the buffer llhttp_execute is working on */
   fs_time_ns ts;                   /* time of the current feed */
+  /* Body bytes not yet added to the transaction: adding them per segment
+   * touched the transaction's memory on every packet of a body. */
+  uint64_t body_pending;
 } http_side;
 
 typedef struct http_conn {
