@@ -270,6 +270,71 @@ int fsi_engine_feed(fsi_engine *e, const fs_packet_view *pkt) {
   return rc;
 }
 
+/* Flows from a batch: extractions that point into their packet stay as
+ * they are (the packet outlives the batch's tracking); the rare one that
+ * points elsewhere (reassembled fragments) is made independent. */
+static int feed_flows_batch(fsi_engine *e, const fs_packet_view *pkts, size_t n) {
+  for (size_t j = 0; j < n; j++) {
+    const fs_packet_view *pkt = &pkts[j];
+    e->ctr.packets++;
+    e->ctr.bytes += pkt->caplen;
+    if (e->dedup && fs_dedup_check(e->dedup, pkt)) {
+      e->ctr.skipped[FS_SKIP_DUPLICATE]++;
+      continue;
+    }
+    fs_extract_result *r = &e->q_res[e->q_len];
+    memset(r, 0, sizeof *r);
+    r->struct_size = sizeof *r;
+    int rc = e->ex.ops->extract(e->ex.self, pkt, r);
+    if (rc > 0) {
+      e->ctr.skipped[rc < 32 ? rc : FS_SKIP_MALFORMED]++;
+      continue;
+    }
+    if (rc < 0)
+      return rc;
+    int inside =
+        r->l3 == NULL || (r->l3 >= pkt->data && r->l3 + r->l3_len <= pkt->data + pkt->caplen);
+    if (inside) {
+      e->q_pkt[e->q_len++] = *pkt;
+    } else if (!queue_packet(e, pkt, r)) {
+      rc = drain(e); /* keep the order, then track it from its own bytes */
+      if (rc == 0) {
+        e->res = *r;
+        e->in_track = 1;
+        rc = fs_tracker_track(e->tracker, pkt, &e->res, NULL);
+        e->in_track = 0;
+        if (rc == 0)
+          e->ctr.packets_in_flows++;
+      }
+      if (rc != 0)
+        return rc;
+      continue;
+    }
+    if (e->q_len == QUEUE_LEN) {
+      rc = drain(e);
+      if (rc != 0)
+        return rc;
+    }
+  }
+  return drain(e); /* the packets' bytes are gone after this call */
+}
+
+int fsi_engine_feed_batch(fsi_engine *e, const fs_packet_view *pkts, size_t n) {
+  if (e->workers || (!e->driver && e->q_len)) {
+    for (size_t j = 0; j < n; j++) {
+      int rc = fsi_engine_feed(e, &pkts[j]);
+      if (rc != 0)
+        return rc;
+    }
+    return e->workers ? 0 : drain(e);
+  }
+  if (e->driver) {
+    int rc = drain_sessions(e); /* keep the order */
+    return rc != 0 ? rc : fs_driver_feed_batch(e->driver, pkts, n);
+  }
+  return feed_flows_batch(e, pkts, n);
+}
+
 int fsi_engine_advance(fsi_engine *e, fs_time_ns now) {
   if (e->workers)
     return fs_workers_advance(e->workers, now);

@@ -39,6 +39,13 @@ int fsi_engine_create(fsi_engine **out, const fsi_opts *o, int sessions, const f
 /** Feeds one packet; returns 0 or a negative FS_E_* (skips are counted, not errors). */
 int fsi_engine_feed(fsi_engine *e, const fs_packet_view *pkt);
 
+/**
+ * Feeds @p n packets whose bytes stay valid for the whole call (a batch
+ * from fs_source_next_batch), without copying them; returns as
+ * fsi_engine_feed. Nothing of theirs is kept after it returns.
+ */
+int fsi_engine_feed_batch(fsi_engine *e, const fs_packet_view *pkts, size_t n);
+
 /** Lets time pass (live read timeouts). */
 int fsi_engine_advance(fsi_engine *e, fs_time_ns now);
 

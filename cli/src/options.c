@@ -27,6 +27,8 @@ static const char help_text[] =
     "      --buffer-size BYTES   live: kernel capture buffer (K/M/G suffixes)\n"
     "      --filter BPF          only packets matching the BPF expression\n"
     "      --allow-truncated     a truncated capture is a warning, not an error\n"
+    "      --libpcap-read        read every record through libpcap's pcap_next_ex\n"
+    "                            (slower; same packets; for comparison)\n"
     "      --speed X             replay: X times the recorded pace (0 = no pauses;\n"
     "                            default 1)\n"
     "\n"
@@ -123,7 +125,8 @@ enum {
   OPT_SPEED,
   OPT_UID_SEED,
   OPT_CID_SEED,
-  OPT_WORKERS
+  OPT_WORKERS,
+  OPT_LIBPCAP_READ
 };
 
 static const struct option long_opts[] = {
@@ -144,6 +147,7 @@ static const struct option long_opts[] = {
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"stats", no_argument, NULL, OPT_STATS},
     {"allow-truncated", no_argument, NULL, OPT_ALLOW_TRUNCATED},
+    {"libpcap-read", no_argument, NULL, OPT_LIBPCAP_READ},
     {"speed", required_argument, NULL, OPT_SPEED},
     {"uid-seed", required_argument, NULL, OPT_UID_SEED},
     {"community-id-seed", required_argument, NULL, OPT_CID_SEED},
@@ -287,6 +291,7 @@ int fsi_parse_options(int argc, char **argv, fsi_opts *o) {
       o->buffer_size = (uint32_t)v;
       break;
     case OPT_FILTER: o->filter = optarg; break;
+    case OPT_LIBPCAP_READ: o->libpcap_read = 1; break;
     case OPT_FORMAT:
       if (!strcmp(optarg, "json"))
         o->format = FSI_FMT_JSON;

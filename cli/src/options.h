@@ -58,6 +58,7 @@ typedef struct fsi_opts {
   uint32_t promisc;                        /**< live: promiscuous mode */
   uint32_t buffer_size;                    /**< live: kernel buffer bytes (0 = libpcap default) */
   const char *filter;                      /**< BPF filter, or NULL */
+  uint32_t libpcap_read;                   /**< --libpcap-read: no block reader */
   uint32_t format;                         /**< fsi_format */
   int format_set;                          /**< 1 when --format was given */
   const char *log_dir;                     /**< --log-dir, or NULL */

@@ -23,6 +23,13 @@ typedef struct fs_source_config {
   uint32_t buffer_size; /**< live: kernel buffer bytes (0 = libpcap default) */
   uint32_t timeout_ms;  /**< live: read timeout, so the caller can tick (default 200) */
   const char *filter;   /**< BPF filter expression, or NULL */
+  /**
+   * Offline: 1 reads every record through libpcap's pcap_next_ex. The
+   * default (0) reads classic pcap files in large blocks and returns each
+   * packet in place, and lets libpcap take any other format and any record
+   * it would cut or refuse; both give the same packets.
+   */
+  uint32_t libpcap_read;
 } fs_source_config;
 
 /** Counters of a source. Size-prefixed. */
@@ -60,6 +67,18 @@ FS_API int fs_source_open_live(fs_source **out, const char *iface, const fs_sour
  * before it was returned), or another negative FS_E_* (see fs_source_error).
  */
 FS_API int fs_source_next(fs_source *src, fs_packet_view *pkt);
+
+/**
+ * Reads up to @p max packets into @p pkts, all of them borrowed until the
+ * next call on @p src: the way to hand a batch to fs_driver_feed_batch or
+ * fs_tracker_track_batch without copying. Returns how many (at least 1),
+ * or what fs_source_next would return instead of a first packet (0 for a
+ * live timeout, FS_E_EOF, ...). An end or error met after the first packet
+ * is returned by the next call. Classic pcap files are returned in place;
+ * other files are copied into a 2 MiB buffer the source owns; live
+ * sources return one packet per call.
+ */
+FS_API int fs_source_next_batch(fs_source *src, fs_packet_view *pkts, size_t max);
 
 /** Text of the last error, naming the path or interface; "" if none. */
 FS_API const char *fs_source_error(const fs_source *src);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "flowscope/source.h"
+#include "pcap_reader.h"
 
 struct fs_source {
   pcap_t *p;
@@ -22,6 +23,13 @@ struct fs_source {
   int fd;         /* live: selectable descriptor of the non-blocking capture, or -1 */
   int timeout_ms; /* live: longest wait in fs_source_next before returning 0 */
   uint64_t packets, bytes, file_size;
+  uint8_t *arena; /* fs_source_next_batch through libpcap: copies (ARENA_BYTES) */
+  /* Offline: records are read by our block reader while it can; libpcap
+   * resumes at the record it hands back (see pcap_reader.h). */
+  int fast;
+  fsi_pcap_reader reader;
+  int have_prog; /* prog holds the filter for records the reader returns */
+  struct bpf_program prog;
   char err[FS_ERRBUF_SIZE];
 };
 
@@ -74,6 +82,85 @@ static int apply_filter(fs_source *s, const char *filter, char *errbuf) {
   return 0;
 }
 
+/* Puts the block reader in front of libpcap for a regular file it can read.
+ * libpcap has already checked the header and chosen the snapshot length. */
+static int start_reader(fs_source *s, const char *filter, char *errbuf) {
+  int snap = pcap_snapshot(s->p);
+  int ok = fsi_pcap_reader_open(&s->reader, s->name, snap > 0 ? (uint32_t)snap : 0);
+  if (ok == -ENOMEM)
+    return FS_E_NOMEM;
+  if (ok <= 0)
+    return 0; /* libpcap reads it all */
+  if (filter && *filter) {
+    /* Already compiled once by apply_filter, so this cannot fail on syntax. */
+    if (pcap_compile(s->p, &s->prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+      if (errbuf)
+        snprintf(errbuf, FS_ERRBUF_SIZE, "%s: filter \"%s\": %s", s->name, filter,
+                 pcap_geterr(s->p));
+      fsi_pcap_reader_close(&s->reader);
+      return FS_E_FILTER;
+    }
+    s->have_prog = 1;
+  }
+  s->fast = 1;
+  return 0;
+}
+
+/* Gives the rest of the file to libpcap from the reader's position. */
+static void hand_to_libpcap(fs_source *s) {
+  FILE *f = pcap_file(s->p);
+  if (f)
+    fseeko(f, (off_t)fsi_pcap_reader_offset(&s->reader), SEEK_SET);
+  fsi_pcap_reader_close(&s->reader);
+  s->fast = 0;
+}
+
+static void set_view(fs_source *src, fs_packet_view *pkt, uint64_t ts, uint32_t caplen,
+                     uint32_t len, const uint8_t *data) {
+  pkt->struct_size = sizeof *pkt;
+  pkt->link_type = (uint32_t)src->link_type;
+  pkt->data = data;
+  pkt->caplen = caplen;
+  pkt->wirelen = len < caplen ? caplen : len;
+  pkt->ts = ts;
+  pkt->ifindex = 0;
+  pkt->reserved0 = 0;
+  src->packets++;
+  src->bytes += caplen;
+}
+
+/* The block reader's next record that passes the filter: 1, 0 once libpcap
+ * has to take over, or a negative FS_E_* on a read error. With @p may_read
+ * 0: FSI_PCAP_READER_LATER when that would need a read or libpcap. */
+static int next_fast(fs_source *src, fs_packet_view *pkt, int may_read) {
+  fsi_pcap_record rec;
+  for (;;) {
+    int r = fsi_pcap_reader_next(&src->reader, &rec, may_read);
+    if (r == FSI_PCAP_READER_LATER)
+      return r;
+    if (r == 0) {
+      hand_to_libpcap(src);
+      return 0;
+    }
+    if (r < 0) {
+      snprintf(src->err, sizeof src->err, "%s: error reading dump file: %s", src->name,
+               strerror(-r));
+      src->done = 1;
+      return src->last_rc = FS_E_IO;
+    }
+    if (src->have_prog) {
+      struct pcap_pkthdr h;
+      memset(&h, 0, sizeof h);
+      h.caplen = rec.caplen;
+      h.len = rec.len;
+      if (!pcap_offline_filter(&src->prog, &h, rec.data))
+        continue;
+    }
+    set_view(src, pkt, rec.ts, rec.caplen, rec.len, rec.data);
+    return 1;
+  }
+}
+
 static fs_source *new_source(const char *name) {
   fs_source *s = calloc(1, sizeof *s);
   if (!s)
@@ -90,6 +177,11 @@ static fs_source *new_source(const char *name) {
 void fs_source_close(fs_source *src) {
   if (!src)
     return;
+  if (src->fast)
+    fsi_pcap_reader_close(&src->reader);
+  if (src->have_prog)
+    pcap_freecode(&src->prog);
+  free(src->arena);
   if (src->p)
     pcap_close(src->p);
   free(src->name);
@@ -141,6 +233,8 @@ int fs_source_open_file(fs_source **out, const char *path, const fs_source_confi
   s->file_size = size;
   s->link_type = pcap_datalink(s->p);
   int rc = apply_filter(s, c.filter, errbuf);
+  if (rc == 0 && size && !c.libpcap_read)
+    rc = start_reader(s, c.filter, errbuf);
   if (rc) {
     fs_source_close(s);
     return rc;
@@ -218,6 +312,11 @@ int fs_source_next(fs_source *src, fs_packet_view *pkt) {
     src->done = 1;
     return src->last_rc = FS_E_EOF;
   }
+  if (src->fast) {
+    int f = next_fast(src, pkt, 1);
+    if (f != 0)
+      return f;
+  }
   struct pcap_pkthdr *h;
   const u_char *d;
   int r = pcap_next_ex(src->p, &h, &d);
@@ -233,20 +332,11 @@ int fs_source_next(fs_source *src, fs_packet_view *pkt) {
     r = pcap_next_ex(src->p, &h, &d);
   }
   if (r == 1) {
-    pkt->struct_size = sizeof *pkt;
-    pkt->link_type = (uint32_t)src->link_type;
-    pkt->data = d;
-    pkt->caplen = h->caplen;
-    pkt->wirelen = h->len < h->caplen ? h->caplen : h->len;
     /* Offline files are opened with nanosecond precision, so tv_usec holds ns. */
     uint64_t frac = (uint64_t)h->ts.tv_usec;
     if (src->live && pcap_get_tstamp_precision(src->p) != PCAP_TSTAMP_PRECISION_NANO)
       frac *= 1000;
-    pkt->ts = (uint64_t)h->ts.tv_sec * FS_NS_PER_SEC + frac;
-    pkt->ifindex = 0;
-    pkt->reserved0 = 0;
-    src->packets++;
-    src->bytes += h->caplen;
+    set_view(src, pkt, (uint64_t)h->ts.tv_sec * FS_NS_PER_SEC + frac, h->caplen, h->len, d);
     return 1;
   }
   if (r == 0)
@@ -262,6 +352,61 @@ int fs_source_next(fs_source *src, fs_packet_view *pkt) {
   if (msg && strstr(msg, "truncated"))
     return src->last_rc = FS_E_TRUNCATED;
   return src->last_rc = FS_E_IO;
+}
+
+/* Batches read through libpcap are copied here: its buffer holds one packet. */
+#define ARENA_BYTES (2u << 20)
+
+/* Copies @p pkt into the arena at @p *used; 0 when it does not fit. */
+static int keep_copy(fs_source *src, fs_packet_view *pkt, size_t *used) {
+  if (pkt->caplen > ARENA_BYTES - *used)
+    return 0;
+  uint8_t *at = src->arena + *used;
+  if (pkt->caplen)
+    memcpy(at, pkt->data, pkt->caplen);
+  pkt->data = at;
+  *used += (pkt->caplen + 63u) & ~(size_t)63u; /* each packet on its own lines */
+  return 1;
+}
+
+int fs_source_next_batch(fs_source *src, fs_packet_view *pkts, size_t max) {
+  if (!src || !pkts || max == 0)
+    return FS_E_INVAL;
+  if (max > INT32_MAX)
+    max = INT32_MAX;
+  int r = fs_source_next(src, &pkts[0]);
+  if (r != 1)
+    return r;
+  size_t n = 1;
+  if (src->fast) {
+    /* In place, as long as no read has to move the block. */
+    while (n < max && next_fast(src, &pkts[n], 0) == 1)
+      n++;
+    return (int)n;
+  }
+  if (src->live || max == 1)
+    return 1;
+  /* libpcap reuses its buffer on every read: copy while a record of the
+   * snapshot length still fits. Without the arena, one packet at a time. */
+  if (!src->arena)
+    src->arena = malloc(ARENA_BYTES);
+  size_t used = 0;
+  if (!src->arena || !keep_copy(src, &pkts[0], &used))
+    return 1;
+  int snap = pcap_snapshot(src->p);
+  size_t room = snap > 0 ? (size_t)snap : ARENA_BYTES;
+  while (n < max && ARENA_BYTES - used >= room) {
+    pkts[n].struct_size = sizeof pkts[n];
+    if (fs_source_next(src, &pkts[n]) != 1)
+      break; /* the end or the error is returned by the next call */
+    /* One longer than the snapshot length (pcapng can have them) stays in
+     * libpcap's buffer, which lasts until the next call: it ends the batch. */
+    int kept = keep_copy(src, &pkts[n], &used);
+    n++;
+    if (!kept)
+      break;
+  }
+  return (int)n;
 }
 
 const char *fs_source_error(const fs_source *src) { return src ? src->err : ""; }
@@ -286,7 +431,8 @@ int fs_source_get_stats(fs_source *src, fs_source_stats *out) {
     st.file_size = src->file_size;
     FILE *f = pcap_file(src->p);
     long off = f ? ftell(f) : -1;
-    st.file_offset = off > 0 ? (uint64_t)off : 0;
+    st.file_offset =
+        src->fast ? fsi_pcap_reader_offset(&src->reader) : (off > 0 ? (uint64_t)off : 0);
   }
   size_t n = out->struct_size && out->struct_size < sizeof st ? out->struct_size : sizeof st;
   memcpy(out, &st, n);

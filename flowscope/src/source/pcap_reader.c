@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+#include "pcap_reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PCAP_MAGIC_US 0xa1b2c3d4u
+#define PCAP_MAGIC_NS 0xa1b23c4du
+#define FILE_HDR_LEN 24u
+#define REC_HDR_LEN 16u
+/* Reads of this size keep the block in L2 while its packets are used. */
+#define READ_CHUNK (256u * 1024u)
+
+static uint32_t rd32(const uint8_t *p) {
+  uint32_t v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+int fsi_pcap_reader_open(fsi_pcap_reader *r, const char *path, uint32_t snapshot) {
+  memset(r, 0, sizeof *r);
+  r->fd = -1;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  struct stat st;
+  uint8_t hdr[FILE_HDR_LEN];
+  /* Only a regular file whose header is the plain native-order form; the
+   * rest (pcapng, swapped, old versions, patched headers) stays libpcap's. */
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+      pread(fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr) {
+    close(fd);
+    return 0;
+  }
+  uint32_t magic = rd32(hdr);
+  uint16_t major, minor;
+  memcpy(&major, hdr + 4, 2);
+  memcpy(&minor, hdr + 6, 2);
+  if ((magic != PCAP_MAGIC_US && magic != PCAP_MAGIC_NS) || major != 2 || minor != 4 ||
+      snapshot == 0) {
+    close(fd);
+    return 0;
+  }
+  /* Room for one whole record of the snapshot length plus a read chunk,
+   * so a record is never split by the buffer's end. */
+  size_t cap = (size_t)READ_CHUNK + REC_HDR_LEN + snapshot;
+  uint8_t *buf = malloc(cap);
+  if (!buf) {
+    close(fd);
+    return -ENOMEM;
+  }
+  if (lseek(fd, FILE_HDR_LEN, SEEK_SET) < 0) {
+    int e = errno;
+    free(buf);
+    close(fd);
+    return -e;
+  }
+  r->fd = fd;
+  r->nsec = magic == PCAP_MAGIC_NS;
+  r->snapshot = snapshot;
+  r->buf = buf;
+  r->cap = cap;
+  r->base = FILE_HDR_LEN;
+  return 1;
+}
+
+/* Moves the unread tail to the front and reads up to one chunk after it.
+ * Returns bytes added, 0 at end of file, or a negative errno. */
+static long refill(fsi_pcap_reader *r) {
+  if (r->eof)
+    return 0;
+  if (r->pos) {
+    memmove(r->buf, r->buf + r->pos, r->have - r->pos);
+    r->base += r->pos;
+    r->have -= r->pos;
+    r->pos = 0;
+  }
+  size_t room = r->cap - r->have;
+  if (room > READ_CHUNK)
+    room = READ_CHUNK;
+  for (;;) {
+    ssize_t n = read(r->fd, r->buf + r->have, room);
+    if (n > 0) {
+      r->have += (size_t)n;
+      return (long)n;
+    }
+    if (n == 0) {
+      r->eof = 1;
+      return 0;
+    }
+    if (errno != EINTR)
+      return -errno;
+  }
+}
+
+int fsi_pcap_reader_next(fsi_pcap_reader *r, fsi_pcap_record *rec, int may_read) {
+  for (;;) {
+    size_t avail = r->have - r->pos;
+    if (avail >= REC_HDR_LEN) {
+      const uint8_t *h = r->buf + r->pos;
+      uint32_t caplen = rd32(h + 8);
+      /* Records longer than the snapshot length are libpcap's to judge
+       * (it cuts or refuses them, with its own message). */
+      if (caplen > r->snapshot)
+        return may_read ? 0 : FSI_PCAP_READER_LATER;
+      if (avail - REC_HDR_LEN >= caplen) {
+        /* The header's time fields are signed 32-bit, as in libpcap. */
+        int64_t sec = (int32_t)rd32(h);
+        int64_t frac = (int32_t)rd32(h + 4);
+        if (!r->nsec)
+          frac *= 1000;
+        rec->ts = (uint64_t)sec * 1000000000u + (uint64_t)frac;
+        rec->caplen = caplen;
+        rec->len = rd32(h + 12);
+        rec->data = h + REC_HDR_LEN;
+        r->pos += REC_HDR_LEN + caplen;
+        return 1;
+      }
+    }
+    if (!may_read)
+      return FSI_PCAP_READER_LATER;
+    long got = refill(r);
+    if (got < 0)
+      return (int)got;
+    /* At the end a partial record remains: libpcap reports the cut. */
+    if (got == 0)
+      return 0;
+  }
+}
+
+uint64_t fsi_pcap_reader_offset(const fsi_pcap_reader *r) { return r->base + r->pos; }
+
+void fsi_pcap_reader_close(fsi_pcap_reader *r) {
+  if (r->fd >= 0)
+    close(r->fd);
+  free(r->buf);
+  r->fd = -1;
+  r->buf = NULL;
+}

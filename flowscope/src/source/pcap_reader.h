@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* A record reader for classic pcap files that reads the file in large
+ * blocks and hands out packets in place, instead of libpcap's two copies
+ * and one small read per record. It only takes the common case (a regular
+ * file, this machine's byte order, version 2.4, standard record headers) and
+ * hands anything unusual back to libpcap at the exact record where it met
+ * it, so libpcap's rules and error messages still apply there. */
+#ifndef FLOWSCOPE_SRC_SOURCE_PCAP_READER_H
+#define FLOWSCOPE_SRC_SOURCE_PCAP_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct fsi_pcap_reader {
+  int fd;
+  int nsec;          /* nanosecond magic: fractions are already ns */
+  uint32_t snapshot; /* libpcap's snapshot length for the file */
+  uint8_t *buf;
+  size_t cap;       /* bytes allocated */
+  size_t pos, have; /* unread records are buf[pos, have) */
+  uint64_t base;    /* file offset of buf[0] */
+  int eof;
+} fsi_pcap_reader;
+
+/* One record as libpcap would report it with nanosecond precision. */
+typedef struct fsi_pcap_record {
+  uint64_t ts; /* ns, wrapped the way (uint64_t)tv_sec * 1e9 + tv_usec wraps */
+  uint32_t caplen, len;
+  const uint8_t *data; /* valid until the next fsi_pcap_reader_next */
+} fsi_pcap_record;
+
+/* Sets the reader up for @p path when the file qualifies. Returns 1 when
+ * it does, 0 when libpcap should read it all, negative errno on failure. */
+int fsi_pcap_reader_open(fsi_pcap_reader *r, const char *path, uint32_t snapshot);
+
+/* fsi_pcap_reader_next without reading: the next record is not in the
+ * buffer yet (or is libpcap's), and getting it would move or free the
+ * records already returned. */
+#define FSI_PCAP_READER_LATER 2
+
+/* Returns 1 with the next record, 0 at the end of the file or when the
+ * next record needs libpcap (resume it at fsi_pcap_reader_offset), or a
+ * negative errno when reading failed. With @p may_read 0 it reads nothing
+ * from the file and returns FSI_PCAP_READER_LATER instead of reading, so
+ * every record returned since the last read stays where it is. */
+int fsi_pcap_reader_next(fsi_pcap_reader *r, fsi_pcap_record *rec, int may_read);
+
+/* File offset of the next unread record. */
+uint64_t fsi_pcap_reader_offset(const fsi_pcap_reader *r);
+
+/* Releases the buffer and the descriptor; safe to call twice. */
+void fsi_pcap_reader_close(fsi_pcap_reader *r);
+
+#endif
