@@ -7,6 +7,8 @@
 #   flows-w2  flowscope flows --format json --workers 2 (when the CLI has --workers)
 #   sessions-w2  the same for sessions
 #   sessions  flowscope sessions --format json with every plugin of the build
+#   flows-libpcap, sessions-libpcap  the same with --libpcap-read: every record
+#             through pcap_next_ex instead of the source's block reader
 #   tcpdump   tcpdump -r FILE -w /dev/null
 # Each run is preceded by a read of the file (the page cache here is dropped
 # after about a minute idle), repeated REPS times; the fastest wall time, the
@@ -23,7 +25,7 @@ CACHE=$ROOT/bench/cache
 REPS=${REPS:-3}
 SEED=${SEED:-1}
 NICE=${NICE:-10}
-TOOLS=${TOOLS:-"floor flows flows-w2 sessions sessions-w2 tcpdump"}
+TOOLS=${TOOLS:-"floor flows flows-libpcap flows-w2 sessions sessions-libpcap sessions-w2 tcpdump"}
 PRESETS=("$@")
 [ ${#PRESETS[@]} -gt 0 ] || PRESETS=(small large manyflows)
 mkdir -p "$CACHE"
@@ -120,6 +122,10 @@ for p in "${PRESETS[@]}"; do
       cmd=("$FS" sessions --format json --plugin-dir "$PLUGDIR" "${extra[@]}" "$f") ;;
     sessions-w2) [ "$WORKERS_OK" = 1 ] || continue
       cmd=("$FS" sessions --format json --workers 2 --plugin-dir "$PLUGDIR" "${extra[@]}" "$f") ;;
+    flows-libpcap) [ -n "$FS" ] || continue
+      cmd=("$FS" flows --format json --libpcap-read "${extra[@]}" "$f") ;;
+    sessions-libpcap) [ -n "$FS" ] || continue
+      cmd=("$FS" sessions --format json --libpcap-read --plugin-dir "$PLUGDIR" "${extra[@]}" "$f") ;;
     tcpdump) command -v tcpdump >/dev/null || continue; cmd=(tcpdump -r "$f" -w /dev/null) ;;
     *) log "unknown tool $t"; continue ;;
     esac
