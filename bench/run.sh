@@ -16,7 +16,8 @@
 #
 # usage: bench/run.sh [PRESET...]        default presets: small large manyflows
 # env:   BUILD_DIR (default <repo>/build-release)  REPS (3)  SEED (1)  NICE (10)
-#        TOOLS ("floor flows flows-w2 sessions tcpdump")  OUT (markdown table file)
+#        TOOLS ("floor flows flows-libpcap flows-w2 sessions sessions-libpcap
+#        sessions-w2 tcpdump")  OUT (markdown table file)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
