@@ -165,8 +165,8 @@ static void put16(raw_file *r, uint16_t v) {
   assert_int_equal(fwrite(&v, 2, 1, r->f), 1);
 }
 
-static raw_file raw_open(const char *path, uint32_t magic, uint16_t minor, uint32_t snaplen,
-                         int swapped) {
+static raw_file raw_open_link(const char *path, uint32_t magic, uint16_t minor, uint32_t snaplen,
+                              int swapped, uint32_t link) {
   raw_file r = {fopen(path, "wb"), swapped};
   assert_non_null(r.f);
   put32(&r, magic);
@@ -175,8 +175,13 @@ static raw_file raw_open(const char *path, uint32_t magic, uint16_t minor, uint3
   put32(&r, 0); /* thiszone */
   put32(&r, 0); /* sigfigs */
   put32(&r, snaplen);
-  put32(&r, 1); /* Ethernet */
+  put32(&r, link);
   return r;
+}
+
+static raw_file raw_open(const char *path, uint32_t magic, uint16_t minor, uint32_t snaplen,
+                         int swapped) {
+  return raw_open_link(path, magic, minor, snaplen, swapped, 1 /* Ethernet */);
 }
 
 /* A record whose bytes are a pattern of @p seed; @p stored bytes follow
@@ -245,6 +250,25 @@ static void test_records_over_snaplen(void **state) {
   assert_int_equal(o.packets, 3);
   assert_int_equal(o.bytes, 80 + 100 + 90);
   assert_true(o.end_rc < 0 && o.end_rc != FS_E_EOF);
+  compare_batches(p);
+  unlink(p);
+}
+
+/* D-Bus (link type 231) allows 128 MiB records, and libpcap takes a zero
+ * snaplen as that maximum: the reader keeps its buffer small and leaves
+ * the long records, and everything after them, to libpcap. */
+static void test_long_records_of_a_big_snapshot(void **state) {
+  (void)state;
+  const char *p = tmp_path("dbus.pcap");
+  raw_file r = raw_open_link(p, 0xa1b2c3d4u, 4, 0, 0, 231);
+  raw_record(&r, 1, 0, 100, 100, 100, 1);
+  raw_record(&r, 2, 0, 300000, 300000, 300000, 2); /* above 256 KiB */
+  raw_record(&r, 3, 0, 100, 100, 100, 3);
+  raw_close(&r);
+  outcome o = check_file(p, NULL);
+  assert_int_equal(o.packets, 3);
+  assert_int_equal(o.bytes, 300200);
+  assert_int_equal(o.end_rc, FS_E_EOF);
   compare_batches(p);
   unlink(p);
 }
@@ -395,6 +419,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_timestamps_and_lengths),
       cmocka_unit_test(test_records_over_snaplen),
+      cmocka_unit_test(test_long_records_of_a_big_snapshot),
       cmocka_unit_test(test_truncated),
       cmocka_unit_test(test_random_records),
       cmocka_unit_test(test_left_to_libpcap),

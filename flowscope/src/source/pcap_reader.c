@@ -14,6 +14,10 @@
 #define REC_HDR_LEN 16u
 /* Reads of this size keep the block in L2 while its packets are used. */
 #define READ_CHUNK (256u * 1024u)
+/* Longest record the reader takes itself. Some link types allow snapshot
+ * lengths up to 128 MiB: records longer than this go to libpcap, so the
+ * buffer stays small whatever the file header says. */
+#define RECORD_MAX (256u * 1024u)
 
 static uint32_t rd32(const uint8_t *p) {
   uint32_t v;
@@ -45,8 +49,10 @@ int fsi_pcap_reader_open(fsi_pcap_reader *r, const char *path, uint32_t snapshot
     close(fd);
     return 0;
   }
-  /* Room for one whole record of the snapshot length plus a read chunk,
-   * so a record is never split by the buffer's end. */
+  /* Room for one whole record plus a read chunk, so a record the reader
+   * takes is never split by the buffer's end. */
+  if (snapshot > RECORD_MAX)
+    snapshot = RECORD_MAX;
   size_t cap = (size_t)READ_CHUNK + REC_HDR_LEN + snapshot;
   uint8_t *buf = malloc(cap);
   if (!buf) {
@@ -104,7 +110,8 @@ int fsi_pcap_reader_next(fsi_pcap_reader *r, fsi_pcap_record *rec, int may_read)
       const uint8_t *h = r->buf + r->pos;
       uint32_t caplen = rd32(h + 8);
       /* Records longer than the snapshot length are libpcap's to judge
-       * (it cuts or refuses them, with its own message). */
+       * (it cuts or refuses them, with its own message), and so are those
+       * longer than RECORD_MAX. */
       if (caplen > r->snapshot)
         return may_read ? 0 : FSI_PCAP_READER_LATER;
       if (avail - REC_HDR_LEN >= caplen) {

@@ -14,7 +14,7 @@
 typedef struct fsi_pcap_reader {
   int fd;
   int nsec;          /* nanosecond magic: fractions are already ns */
-  uint32_t snapshot; /* libpcap's snapshot length for the file */
+  uint32_t snapshot; /* libpcap's snapshot length for the file, at most RECORD_MAX */
   uint8_t *buf;
   size_t cap;       /* bytes allocated */
   size_t pos, have; /* unread records are buf[pos, have) */
