@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -44,6 +45,31 @@ static void test_key_format_v4(void **state) {
   char small[8];
   assert_int_equal(fs_flow_key_format(&k, small, sizeof small), n);
   assert_string_equal(small, "tcp 10.");
+}
+
+/* Dotted quads for every octet value in every position, and the snprintf
+ * contract (return the full length, truncate and terminate) for every
+ * buffer size, against snprintf itself. */
+static void test_addr_v4_like_snprintf(void **state) {
+  (void)state;
+  for (unsigned v = 0; v < 256; v++)
+    for (int pos = 0; pos < 4; pos++) {
+      uint8_t a[4] = {10, 200, 3, 45};
+      a[pos] = (uint8_t)v;
+      char want[32], got[32];
+      int wn = snprintf(want, sizeof want, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+      for (size_t len = 0; len <= 17; len++) {
+        memset(got, 'x', sizeof got);
+        memset(want, 'x', sizeof want);
+        assert_int_equal(snprintf(want, len, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]), wn);
+        assert_int_equal(fs_addr_format(4, a, got, len), wn);
+        assert_memory_equal(got, want, sizeof got);
+      }
+    }
+  char buf[16];
+  const uint8_t hand[4] = {192, 0, 2, 255};
+  assert_int_equal(fs_addr_format(4, hand, buf, sizeof buf), 11);
+  assert_string_equal(buf, "192.0.2.255");
 }
 
 static void test_addr_v6_rfc5952(void **state) {
@@ -113,8 +139,11 @@ static void test_message_clone(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_version),         cmocka_unit_test(test_key_format_v4),
-      cmocka_unit_test(test_addr_v6_rfc5952), cmocka_unit_test(test_names),
+      cmocka_unit_test(test_version),
+      cmocka_unit_test(test_key_format_v4),
+      cmocka_unit_test(test_addr_v6_rfc5952),
+      cmocka_unit_test(test_names),
+      cmocka_unit_test(test_addr_v4_like_snprintf),
       cmocka_unit_test(test_message_clone),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
