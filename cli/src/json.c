@@ -91,13 +91,55 @@ void fsi_jw_obj_end(fsi_jw *w) { close_level(w, '}'); }
 void fsi_jw_arr_begin(fsi_jw *w) { open_level(w, '['); }
 void fsi_jw_arr_end(fsi_jw *w) { close_level(w, ']'); }
 
+/* 1 for the bytes a JSON string carries as they are: printable ASCII but
+ * '"' and '\\'. A table lookup per byte: escaping was the largest single
+ * cost of writing records. */
+#define PLAIN16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+// clang-format off
+static const unsigned char plain[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x00 controls */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10 controls */
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20: '"' at 0x22 */
+    PLAIN16,                                        /* 0x30 */
+    PLAIN16,                                        /* 0x40 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50: '\\' at 0x5c */
+    PLAIN16,                                        /* 0x60 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, /* 0x70: DEL at 0x7f */
+    /* 0x80-0xff: 0, UTF-8 is checked sequence by sequence */
+};
+// clang-format on
+
+/* End of the run of plain bytes starting at @p i. */
+static size_t plain_run(const unsigned char *p, size_t i, size_t n) {
+  while (i + 4 <= n && (plain[p[i]] & plain[p[i + 1]] & plain[p[i + 2]] & plain[p[i + 3]]))
+    i += 4;
+  while (i < n && plain[p[i]])
+    i++;
+  return i;
+}
+
 void fsi_jw_key(fsi_jw *w, const char *key) {
-  if (w->need_comma[w->depth])
-    put(w, ',');
-  put(w, '"');
-  fsi_jw_escape(w, key, strlen(key));
-  put(w, '"');
-  put(w, ':');
+  size_t n = strlen(key);
+  if (plain_run((const unsigned char *)key, 0, n) == n && reserve(w, n + 4)) {
+    /* The usual key: nothing to escape, written in one go. */
+    char *o = w->buf + w->len;
+    size_t k = 0;
+    if (w->need_comma[w->depth])
+      o[k++] = ',';
+    o[k++] = '"';
+    memcpy(o + k, key, n);
+    k += n;
+    o[k++] = '"';
+    o[k++] = ':';
+    w->len += k;
+  } else {
+    if (w->need_comma[w->depth])
+      put(w, ',');
+    put(w, '"');
+    fsi_jw_escape(w, key, n);
+    put(w, '"');
+    put(w, ':');
+  }
   w->need_comma[w->depth] = 2; /* the value follows without a comma */
 }
 
@@ -139,9 +181,7 @@ void fsi_jw_escape(fsi_jw *w, const char *s, size_t n) {
   size_t i = 0;
   while (i < n) {
     /* Copy the longest run of bytes that need no escaping in one go. */
-    size_t run = i;
-    while (run < n && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' && p[run] != '\\')
-      run++;
+    size_t run = plain_run(p, i, n);
     if (run > i) {
       fsi_jw_raw(w, (const char *)p + i, run - i);
       i = run;

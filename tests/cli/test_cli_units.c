@@ -52,6 +52,21 @@ static void test_json_escapes(void **state) {
   check_str("\xf4\x90\x80\x80", 4, "\"\\\\xf4\\\\x90\\\\x80\\\\x80\"");
   /* A sequence cut by the end of the string. */
   check_str("\xe2\x82", 2, "\"\\\\xe2\\\\x82\"");
+  /* Special bytes at every offset of a 4-byte step, between long plain runs. */
+  check_str("abcd\"efg\\hi\x01jklmnop\x7fq", 21, "\"abcd\\\"efg\\\\hi\\u0001jklmnop\\u007fq\"");
+  /* A key with a byte to escape goes the slow way, a plain one the fast way. */
+  fsi_jw w;
+  fsi_jw_init(&w);
+  fsi_jw_obj_begin(&w);
+  fsi_jw_key(&w, "a\"b");
+  fsi_jw_u64(&w, 1);
+  fsi_jw_key(&w, "plain.key");
+  fsi_jw_u64(&w, 2);
+  fsi_jw_obj_end(&w);
+  char *got = strndup(w.buf, w.len);
+  assert_string_equal(got, "{\"a\\\"b\":1,\"plain.key\":2}");
+  free(got);
+  fsi_jw_free(&w);
 }
 
 static char *built(fsi_jw *w) { return strndup(w->buf, w->len); }
