@@ -9,6 +9,41 @@ int fs_flow_key_equal(const fs_flow_key *a, const fs_flow_key *b) {
   return memcmp(a, b, sizeof(*a)) == 0;
 }
 
+/* Addresses are written by hand: every log record formats two, and
+ * snprintf cost more than the rest of the record. */
+
+/* Writes the dotted quad of @p a at @p tmp (15 bytes at most), as
+ * "%u.%u.%u.%u" would; returns its length. */
+static size_t put_v4(const uint8_t *a, char *tmp) {
+  size_t n = 0;
+  for (int i = 0; i < 4; i++) {
+    unsigned v = a[i];
+    if (v >= 100)
+      tmp[n++] = (char)('0' + v / 100);
+    if (v >= 10)
+      tmp[n++] = (char)('0' + (v / 10) % 10);
+    tmp[n++] = (char)('0' + v % 10);
+    if (i < 3)
+      tmp[n++] = '.';
+  }
+  return n;
+}
+
+/* Copies @p n bytes of text with snprintf's truncation rules; returns @p n. */
+static int put_text(const char *tmp, size_t n, char *buf, size_t len) {
+  if (len > 0) {
+    size_t c = n < len - 1 ? n : len - 1;
+    memcpy(buf, tmp, c);
+    buf[c] = '\0';
+  }
+  return (int)n;
+}
+
+static int format_v4(const uint8_t *a, char *buf, size_t len) {
+  char tmp[16];
+  return put_text(tmp, put_v4(a, tmp), buf, len);
+}
+
 /* IPv6 text per RFC 5952: lower case, longest zero run (>= 2 groups) as "::". */
 static int format_v6(const uint8_t *a, char *buf, size_t len) {
   uint16_t g[8];
@@ -33,7 +68,8 @@ static int format_v6(const uint8_t *a, char *buf, size_t len) {
   size_t n = 0;
   /* IPv4-mapped addresses keep dotted form, as inet_ntop writes them. */
   if (best == 0 && best_len == 5 && g[5] == 0xffff) {
-    n = (size_t)snprintf(tmp, sizeof tmp, "::ffff:%u.%u.%u.%u", a[12], a[13], a[14], a[15]);
+    memcpy(tmp, "::ffff:", 7);
+    n = 7 + put_v4(a + 12, tmp + 7);
   } else {
     for (int i = 0; i < 8; i++) {
       if (i == best) {
@@ -43,37 +79,21 @@ static int format_v6(const uint8_t *a, char *buf, size_t len) {
         i += best_len - 1;
         continue;
       }
-      n += (size_t)snprintf(tmp + n, sizeof tmp - n, "%x", g[i]);
+      /* The group in lower-case hex without leading zeros, as "%x". */
+      static const char hexdig[16] = "0123456789abcdef";
+      int started = 0;
+      for (int shift = 12; shift >= 0; shift -= 4) {
+        unsigned d = (g[i] >> shift) & 0xfu;
+        if (d || started || shift == 0) {
+          tmp[n++] = hexdig[d];
+          started = 1;
+        }
+      }
       if (i < 7)
         tmp[n++] = ':';
     }
-    tmp[n] = '\0';
   }
-  return snprintf(buf, len, "%s", tmp);
-}
-
-/* Dotted quad by hand: every log record formats two addresses, and
- * snprintf cost more than the rest of the record. Same result and return
- * value as snprintf(buf, len, "%u.%u.%u.%u", ...). */
-static int format_v4(const uint8_t *a, char *buf, size_t len) {
-  char tmp[16];
-  size_t n = 0;
-  for (int i = 0; i < 4; i++) {
-    unsigned v = a[i];
-    if (v >= 100)
-      tmp[n++] = (char)('0' + v / 100);
-    if (v >= 10)
-      tmp[n++] = (char)('0' + (v / 10) % 10);
-    tmp[n++] = (char)('0' + v % 10);
-    if (i < 3)
-      tmp[n++] = '.';
-  }
-  if (len > 0) {
-    size_t c = n < len - 1 ? n : len - 1;
-    memcpy(buf, tmp, c);
-    buf[c] = '\0';
-  }
-  return (int)n;
+  return put_text(tmp, n, buf, len);
 }
 
 int fs_addr_format(int family, const uint8_t *addr, char *buf, size_t len) {
