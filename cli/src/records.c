@@ -276,7 +276,13 @@ int fsi_jw_field_value(fsi_jw *w, const fs_field *f) {
 
 /* Field names the record itself owns; a plugin field of that name is dropped. */
 static int reserved_name(const char *n) {
-  return !strcmp(n, "_path") || !strcmp(n, "ts") || !strcmp(n, "uid") || !strncmp(n, "id.", 3);
+  switch (n[0]) { /* most names start with none of these letters */
+  case '_': return !strcmp(n, "_path");
+  case 't': return n[1] == 's' && n[2] == '\0';
+  case 'u': return !strcmp(n, "uid");
+  case 'i': return n[1] == 'd' && n[2] == '.';
+  default: return 0;
+  }
 }
 
 static int known_kind(uint32_t k) { return k >= FS_FIELD_STR && k <= FS_FIELD_DURATION; }

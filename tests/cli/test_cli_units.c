@@ -233,6 +233,43 @@ static void test_community_id_from_key(void **state) {
   assert_string_equal(id, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
 }
 
+/* A plugin field named like one the record owns (_path, ts, uid, id.*) is
+ * dropped; names that only start the same way are kept. */
+static void test_app_record_reserved_names(void **state) {
+  (void)state;
+  fs_flow_key k;
+  memset(&k, 0, sizeof k);
+  k.kind = FS_KEY_FIVE_TUPLE_V4;
+  k.proto = 6;
+  inet_pton(AF_INET, "10.0.0.1", k.addr_a);
+  inet_pton(AF_INET, "10.0.0.2", k.addr_b);
+  k.port_a = 80;
+  k.port_b = 40000;
+  fsi_flowinfo fi;
+  fsi_flowinfo_init(&fi, &k, FS_ORIENT_B_TO_A, NULL, 1, 0);
+  const char *names[] = {"_path", "ts", "uid",  "id.orig_h", "id.x", "_pathx",
+                         "tsx",   "t",  "uidx", "id",        "idx",  "x"};
+  fs_field f[12];
+  for (size_t i = 0; i < 12; i++)
+    f[i] = fs_field_u64(names[i], i);
+  fs_message m;
+  memset(&m, 0, sizeof m);
+  m.struct_size = sizeof m;
+  m.protocol = "test";
+  m.fields = f;
+  m.n_fields = 12;
+  fsi_jw w;
+  fsi_jw_init(&w);
+  fsi_rec_app(&w, &fi, &m, 0);
+  char *got = built(&w);
+  const char *tail = strstr(got, "\"id.resp_p\":80,");
+  assert_non_null(tail);
+  assert_string_equal(tail, "\"id.resp_p\":80,\"_pathx\":5,\"tsx\":6,\"t\":7,\"uidx\":8,"
+                            "\"id\":9,\"idx\":10,\"x\":11}");
+  free(got);
+  fsi_jw_free(&w);
+}
+
 __extension__ typedef unsigned __int128 u128;
 
 /* Independent check of the uid: base62 of the top 96 bits, via unsigned __int128. */
@@ -281,6 +318,7 @@ static void test_uid(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_json_escapes),
+      cmocka_unit_test(test_app_record_reserved_names),
       cmocka_unit_test(test_json_structure),
       cmocka_unit_test(test_json_seconds),
       cmocka_unit_test(test_base64_rfc4648),
