@@ -10,7 +10,11 @@
  * Prints packets/s per case (best of REPS runs) from the thread's CPU time
  * (the machine is shared: wall time would measure the neighbours), and the
  * bytes per flow.
- * usage: bench_track [reps [case]] (default 3 reps, all cases).
+ * usage: bench_track [reps [case [packets [mode]]]] (default 3 reps, all
+ *        cases, their full packet counts, every mode). With `packets`, a case
+ *        runs that many packets (fewer flows when the case has more); `mode`
+ *        0 per packet, 1 per packet with stats, 2 batched runs only that one
+ *        (for callgrind: bench_track 1 1 300000 2).
  *        bench_track --file CAPTURE [reps]: the whole file path on a capture,
  *        as a ratio to a bare pcap_next_ex loop over the same file, same run:
  *        read (the source's block reader, and again through libpcap's
@@ -305,12 +309,24 @@ int main(int argc, char **argv) {
   };
   printf("%-36s %10s %14s %16s\n", "case", "Mpps", "Mpps(+stats)", "Mpps(batch)");
   int only = argc > 2 ? atoi(argv[2]) : -1; /* run one case (0, 1, 2) */
+  uint64_t packets = argc > 3 ? strtoull(argv[3], NULL, 10) : 0;
+  int mode = argc > 4 ? atoi(argv[4]) : -1;
   for (size_t i = 0; i < sizeof(sc) / sizeof(sc[0]); i++) {
     if (only >= 0 && (size_t)only != i)
       continue;
+    scen c0 = sc[i];
+    if (packets) {
+      c0.packets = packets;
+      if (c0.kind == 2) /* whole 7-packet connections */
+        c0.packets = (packets + 6) / 7 * 7, c0.flows = (uint32_t)(c0.packets / 7);
+      else if (c0.flows > packets)
+        c0.flows = (uint32_t)packets;
+    }
     double best = 0, best_stats = 0, best_pf = 0;
     for (int r = 0; r < reps; r++) {
-      double a = run(&sc[i], 0, 0), b = run(&sc[i], 1, 0), c = run(&sc[i], 0, 1);
+      double a = mode < 0 || mode == 0 ? run(&c0, 0, 0) : 0;
+      double b = mode < 0 || mode == 1 ? run(&c0, 1, 0) : 0;
+      double c = mode < 0 || mode == 2 ? run(&c0, 0, 1) : 0;
       if (a > best)
         best = a;
       if (b > best_stats)
@@ -318,7 +334,7 @@ int main(int argc, char **argv) {
       if (c > best_pf)
         best_pf = c;
     }
-    printf("%-36s %10.2f %14.2f %16.2f\n", sc[i].name, best / 1e6, best_stats / 1e6, best_pf / 1e6);
+    printf("%-36s %10.2f %14.2f %16.2f\n", c0.name, best / 1e6, best_stats / 1e6, best_pf / 1e6);
   }
   printf("bytes per flow slot (record + index): %zu\n", fs_tracker_bytes_per_flow());
   if (rss_per_flow > 0)

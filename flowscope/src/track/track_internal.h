@@ -159,6 +159,7 @@ struct fs_tracker {
   uint32_t n_services;
   fs_flow_stats scratch;     /* stats handed out by events/results */
   fs_flow_stats res_scratch; /* stats handed out by fs_track_result */
+  int no_fast_path;          /* tests: 1 sends every packet through the general path */
 };
 
 /* index.c */

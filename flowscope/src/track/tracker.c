@@ -12,6 +12,7 @@
 
 #include "flowscope/metrics.h"
 #include "track/track_ahead.h"
+#include "track/tcp_fast.h"
 #include "track/track_internal.h"
 
 #define DEFAULT_MAX_FLOWS 262144u
@@ -541,7 +542,7 @@ static int track_one(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_
       idx = FSI_NIL;
     }
   }
-  if (idx != FSI_NIL && is_tcp &&
+  if (idx != FSI_NIL && is_tcp && (ex->tcp.flags & FS_TCP_SYN) &&
       fsi_tcp_is_reuse(&t->recs[idx], fsi_side_of(&t->recs[idx], ex->orientation), ex)) {
     /* A new SYN on a finished (or different-ISN) connection: Zeek starts a
      * new connection; the old one ends for its own reason. */
@@ -581,6 +582,21 @@ static int track_one(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_
       fsi_wheel_insert(t, idx);
     }
     fill_result(t, f, res, s, is_new);
+    return FS_OK;
+  }
+  if (is_tcp && !is_new && !t->no_fast_path && fsi_tcp_fast_packet(f, s, ex)) {
+    /* An in-order segment of an established connection (tcp_fast.h): the
+     * counters and sequence numbers move; the state, its timeout class,
+     * the close timing and the events other than PACKET cannot change. */
+    if (!sd->packets)
+      sd->first_seen = ts;
+    sd->packets++;
+    sd->ip_bytes += ex->ip_len;
+    if (ts > sd->last_seen || sd->packets == 1)
+      sd->last_seen = ts;
+    if (t->cfg.emit_packet_events)
+      flow_event(t, f, FS_EV_PACKET, ts, s, f->state, FS_END_NONE, pkt);
+    fill_result(t, f, res, s, 0);
     return FS_OK;
   }
   /* Zeek's close timing: once the close is complete the deadline is fixed. */
