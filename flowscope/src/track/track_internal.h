@@ -160,6 +160,7 @@ struct fs_tracker {
   fs_flow_stats scratch;     /* stats handed out by events/results */
   fs_flow_stats res_scratch; /* stats handed out by fs_track_result */
   int no_fast_path;          /* tests: 1 sends every packet through the general path */
+  uint64_t fast_packets;     /* packets the TCP fast path took (tests, benches) */
 };
 
 /* index.c */

@@ -588,6 +588,7 @@ static int track_one(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_
     /* An in-order segment of an established connection (tcp_fast.h): the
      * counters and sequence numbers move; the state, its timeout class,
      * the close timing and the events other than PACKET cannot change. */
+    t->fast_packets++;
     if (!sd->packets)
       sd->first_seen = ts;
     sd->packets++;
