@@ -33,7 +33,7 @@ uint32_t fsi_index_find(const fs_tracker *t, const fs_flow_key *key, uint64_t h)
       return FSI_NIL;
     if ((s & 0xFF000000u) == tag) {
       uint32_t idx = s & 0x00FFFFFFu;
-      if (memcmp(&t->recs[idx].key, key, sizeof(*key)) == 0)
+      if (fsi_key_eq(&t->recs[idx].key, key))
         return idx;
     }
     if (++pos == t->nslots)

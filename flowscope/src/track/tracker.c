@@ -177,8 +177,9 @@ static fs_time_ns flow_first_seen(const fsi_flow *f) {
                                                        : f->side[1].first_seen;
 }
 
-fs_time_ns fsi_flow_deadline(const fs_tracker *t, const fsi_flow *f) {
-  fs_time_ns d = fsi_flow_last_seen(f) + (fs_time_ns)f->timeout_ms * 1000000u;
+/* The idle deadline of @p f whose latest packet time is @p last. */
+static inline fs_time_ns deadline_from(const fs_tracker *t, const fsi_flow *f, fs_time_ns last) {
+  fs_time_ns d = last + (fs_time_ns)f->timeout_ms * 1000000u;
   /* Zeek's connection attempt: no answer within the attempt time after the
    * SYN ends the attempt even if the originator keeps sending. */
   if (t->cfg.syn_attempt_timeout && f->state == FS_STATE_SYN_SENT &&
@@ -188,6 +189,10 @@ fs_time_ns fsi_flow_deadline(const fs_tracker *t, const fsi_flow *f) {
       d = a;
   }
   return d;
+}
+
+fs_time_ns fsi_flow_deadline(const fs_tracker *t, const fsi_flow *f) {
+  return deadline_from(t, f, fsi_flow_last_seen(f));
 }
 
 static uint64_t dgram_wire_payload(const fs_extract_result *ex) {
@@ -523,9 +528,11 @@ static int track_one(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_
   move_time(t, t->max_ts);
   t->ctr.packets++;
 
-  /* One-entry cache first: back-to-back packets of one flow skip hashing. */
+  /* One-entry cache first: back-to-back packets of one flow skip hashing.
+   * With the hash known (the batch path), a different hash rules the cached
+   * flow out without comparing keys. */
   uint32_t idx = t->last_idx;
-  if (idx == FSI_NIL || memcmp(&t->recs[idx].key, &ex->key, sizeof(ex->key)) != 0) {
+  if (idx == FSI_NIL || (hashed && h != t->last_hash) || !fsi_key_eq(&t->recs[idx].key, &ex->key)) {
     if (!hashed)
       h = fsi_key_hash(t, &ex->key);
     hashed = 1;
@@ -533,10 +540,12 @@ static int track_one(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_
   }
   uint32_t is_new = 0;
   const int is_tcp = ex->key.proto == FS_L4_TCP && ex->has_tcp;
+  fs_time_ns last = 0;
   if (idx != FSI_NIL) {
     /* Expired but not yet swept (the wheel runs at tick granularity): the
      * old flow ends at its deadline and this packet starts a new one. */
-    fs_time_ns d = fsi_flow_deadline(t, &t->recs[idx]);
+    last = fsi_flow_last_seen(&t->recs[idx]);
+    fs_time_ns d = deadline_from(t, &t->recs[idx], last);
     if (d < ts) {
       fsi_flow_end(t, idx, FS_END_IDLE_TIMEOUT, d);
       idx = FSI_NIL;
@@ -557,9 +566,10 @@ static int track_one(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_
   if (idx == FSI_NIL) {
     if (!hashed)
       h = fsi_key_hash(t, &ex->key);
+    hashed = 1;
     idx = create_flow(t, ex, h, ts);
     is_new = 1;
-  } else if (t->lru_head != idx && fsi_flow_last_seen(&t->recs[idx]) < t->tick_start_ns) {
+  } else if (t->lru_head != idx && last < t->tick_start_ns) {
     /* LRU at tick granularity: a flow moves to the head at most once per
      * tick, so round-robin traffic does not rewrite three records' links on
      * every packet. Eviction still takes a flow idle since the oldest tick. */
@@ -567,9 +577,10 @@ static int track_one(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_
     lru_push_front(t, idx);
   }
   t->last_idx = idx;
+  if (hashed)
+    t->last_hash = h; /* else the cache hit: same flow, same hash */
 
   fsi_flow *f = &t->recs[idx];
-  const uint32_t prev_class = state_class(f);
   uint32_t s = fsi_side_of(f, ex->orientation);
   fsi_side *sd = &f->side[s];
   if (t->cfg.verify_checksums && !fsi_l4_checksum_ok(ex)) {
@@ -600,6 +611,7 @@ static int track_one(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_
     fill_result(t, f, res, s, 0);
     return FS_OK;
   }
+  const uint32_t prev_class = state_class(f);
   /* Zeek's close timing: once the close is complete the deadline is fixed. */
   const int close_timing = is_tcp && t->cfg.tcp_close_delay != 0;
   const int was_done = close_timing && !is_new && fsi_tcp_close_done(f);
@@ -642,8 +654,8 @@ static int track_one(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_
   }
   if (close_timing && fsi_tcp_close_done(f)) {
     fs_time_ns d = was_done ? done_deadline : ts + t->cfg.tcp_close_delay;
-    fs_time_ns last = fsi_flow_last_seen(f);
-    uint64_t ms = d > last ? (d - last + 999999u) / 1000000u : 0;
+    fs_time_ns now_last = fsi_flow_last_seen(f);
+    uint64_t ms = d > now_last ? (d - now_last + 999999u) / 1000000u : 0;
     f->timeout_ms = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
     if (!was_done)
       fsi_wheel_insert(t, idx);
