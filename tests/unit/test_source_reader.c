@@ -10,6 +10,7 @@
  * the expected outcome is libpcap's documented rule (a record longer than
  * the snapshot length is cut to it), the test also checks it directly. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -76,6 +77,15 @@ static outcome compare_reads(const char *path, const char *filter, int *open_rc)
       fail_msg("%s: packet %llu differs (ts %llu/%llu caplen %u/%u wirelen %u/%u)", path,
                (unsigned long long)o.packets + 1, (unsigned long long)pa.ts,
                (unsigned long long)pb.ts, pa.caplen, pb.caplen, pa.wirelen, pb.wirelen);
+    /* Both ways report the offset of the next record (the reader its own,
+     * libpcap its stream's). */
+    fs_source_stats qa = {.struct_size = sizeof qa}, qb = {.struct_size = sizeof qb};
+    assert_int_equal(fs_source_get_stats(a, &qa), 0);
+    assert_int_equal(fs_source_get_stats(b, &qb), 0);
+    if (qa.file_offset != qb.file_offset)
+      fail_msg("%s: packet %llu: file offset %llu with the block reader, %llu with libpcap", path,
+               (unsigned long long)o.packets + 1, (unsigned long long)qa.file_offset,
+               (unsigned long long)qb.file_offset);
     o.packets++;
     o.bytes += pa.caplen;
   }
@@ -250,6 +260,10 @@ static void test_records_over_snaplen(void **state) {
   assert_int_equal(o.packets, 3);
   assert_int_equal(o.bytes, 80 + 100 + 90);
   assert_true(o.end_rc < 0 && o.end_rc != FS_E_EOF);
+  /* With a filter, libpcap filters the records after the hand-over too. */
+  outcome f = check_file(p, "greater 85");
+  assert_int_equal(f.packets, 2);
+  assert_int_equal(f.bytes, 100 + 90);
   compare_batches(p);
   unlink(p);
 }
@@ -350,6 +364,251 @@ static void test_left_to_libpcap(void **state) {
   unlink(p);
 }
 
+/* Link type 220 (USB, memory-mapped): libpcap rewrites the length of an
+ * isochronous IN completion from its descriptors after reading it, so the
+ * reader must leave these files to libpcap (found by fuzz_source_reader:
+ * the reader reported the stored length). */
+static void test_usb_mmapped_lengths(void **state) {
+  (void)state;
+  const char *p = tmp_path("usb.pcap");
+  raw_file r = raw_open_link(p, 0xa1b2c3d4u, 4, 65535, 0, 220);
+  /* Record: 64-byte pcap_usb_header_mmapped + one 16-byte iso descriptor. */
+  uint8_t usb[80];
+  memset(usb, 0, sizeof usb);
+  usb[8] = 'C';   /* event_type: URB complete */
+  usb[9] = 0;     /* transfer_type: isochronous */
+  usb[10] = 0x81; /* endpoint_number: 1, direction IN */
+  usb[15] = 0;    /* data_flag 0: data present */
+  uint32_t urb_len = 100, ndesc = 1, desc_len = 20;
+  memcpy(usb + 32, &urb_len, 4);  /* urb_len */
+  memcpy(usb + 60, &ndesc, 4);    /* ndesc */
+  memcpy(usb + 72, &desc_len, 4); /* descriptor: status 0, offset 0, len 20 */
+  /* Stored len = header + descriptors + urb_len = 180, the old rule. */
+  put32(&r, 1);
+  put32(&r, 0);
+  put32(&r, sizeof usb);
+  put32(&r, 64 + 16 + 100);
+  assert_int_equal(fwrite(usb, sizeof usb, 1, r.f), 1);
+  raw_close(&r);
+  outcome o = check_file(p, NULL);
+  assert_int_equal(o.packets, 1);
+  /* libpcap's rule: header + descriptors + end of the last chunk (0 + 20). */
+  fs_source *s = NULL;
+  char err[FS_ERRBUF_SIZE];
+  assert_int_equal(fs_source_open_file(&s, p, NULL, err), 0);
+  fs_packet_view v = {.struct_size = sizeof v};
+  assert_int_equal(fs_source_next(s, &v), 1);
+  assert_int_equal(v.caplen, 80);
+  assert_int_equal(v.wirelen, 64 + 16 + 20);
+  fs_source_close(s);
+  unlink(p);
+}
+
+/* ---- the file changing under the reader, read errors, descriptors ---- */
+
+/* @p n records of @p len bytes (seed k for record k), µs magic. */
+static void write_fixed(const char *path, const char *mode, uint32_t first, uint32_t n,
+                        uint32_t len) {
+  raw_file r;
+  if (mode[0] == 'w') {
+    r = raw_open(path, 0xa1b2c3d4u, 4, 65535, 0);
+  } else {
+    r.f = fopen(path, mode);
+    r.swapped = 0;
+    assert_non_null(r.f);
+  }
+  for (uint32_t k = first; k < first + n; k++)
+    raw_record(&r, k, 0, len, len, len, (uint8_t)k);
+  raw_close(&r);
+}
+
+/* The packet write_fixed wrote as record @p k. */
+static int is_record(const fs_packet_view *v, uint32_t k, uint32_t len) {
+  if (v->ts != (uint64_t)k * 1000000000ull || v->caplen != len)
+    return 0;
+  for (uint32_t i = 0; i < len; i++)
+    if (v->data[i] != (uint8_t)((uint8_t)k + i * 7u))
+      return 0;
+  return 1;
+}
+
+/* The descriptor this process has open on @p path, or -1 (more than one
+ * also gives -1: the source must read through libpcap's only). */
+static int fd_of(const char *path) {
+  char want[4096];
+  if (!realpath(path, want))
+    return -1;
+  DIR *d = opendir("/proc/self/fd");
+  assert_non_null(d);
+  int found = -1, count = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.')
+      continue;
+    char link[320], target[4096];
+    snprintf(link, sizeof link, "/proc/self/fd/%s", e->d_name);
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    if (n <= 0)
+      continue;
+    target[n] = '\0';
+    if (strcmp(target, want) == 0) {
+      found = atoi(e->d_name);
+      count++;
+    }
+  }
+  closedir(d);
+  return count == 1 ? found : -1;
+}
+
+static int open_way(fs_source **s, const char *path, int libpcap_read) {
+  fs_source_config c;
+  fs_source_config_default(&c);
+  c.libpcap_read = (uint32_t)libpcap_read;
+  char err[FS_ERRBUF_SIZE];
+  return fs_source_open_file(s, path, &c, err);
+}
+
+/* Cut while being read: the records before the cut come out (the reader
+ * keeps what it already read in its own buffer), then both ways report
+ * the record the cut runs through as truncated. */
+static void test_truncated_while_reading(void **state) {
+  (void)state;
+  const char *p = tmp_path("shrink.pcap");
+  const uint32_t len = 1000, rec = 16 + len;
+  for (int way = 0; way < 2; way++) {
+    write_fixed(p, "wb", 0, 600, len); /* 600 KiB: more than one 256 KiB block */
+    fs_source *s = NULL;
+    assert_int_equal(open_way(&s, p, way), 0);
+    fs_packet_view v = {.struct_size = sizeof v};
+    assert_int_equal(fs_source_next(s, &v), 1);
+    assert_true(is_record(&v, 0, len));
+    /* Cut 500 bytes into record 300. */
+    assert_int_equal(truncate(p, 24 + 300 * (off_t)rec + 500), 0);
+    uint32_t k = 1;
+    int r;
+    while ((r = fs_source_next(s, &v)) == 1) {
+      if (!is_record(&v, k, len))
+        fail_msg("libpcap_read %d: packet %u differs", way, k);
+      k++;
+    }
+    assert_int_equal(k, 300);
+    assert_int_equal(r, FS_E_TRUNCATED);
+    assert_non_null(strstr(fs_source_error(s), "truncated dump file"));
+    fs_source_close(s);
+  }
+  unlink(p);
+}
+
+/* Grown while being read (a capture still being written): both ways go
+ * on to the records appended after the first read. */
+static void test_grown_while_reading(void **state) {
+  (void)state;
+  const char *p = tmp_path("grow.pcap");
+  for (int way = 0; way < 2; way++) {
+    write_fixed(p, "wb", 0, 100, 100);
+    fs_source *s = NULL;
+    assert_int_equal(open_way(&s, p, way), 0);
+    fs_packet_view v = {.struct_size = sizeof v};
+    assert_int_equal(fs_source_next(s, &v), 1);
+    write_fixed(p, "ab", 100, 50, 100);
+    uint32_t k = 1;
+    int r;
+    while ((r = fs_source_next(s, &v)) == 1) {
+      if (!is_record(&v, k, 100))
+        fail_msg("libpcap_read %d: packet %u differs", way, k);
+      k++;
+    }
+    assert_int_equal(k, 150);
+    assert_int_equal(r, FS_E_EOF);
+    fs_source_close(s);
+  }
+  unlink(p);
+}
+
+/* A read that fails (the descriptor replaced by a directory's: EISDIR)
+ * ends both ways with FS_E_IO and libpcap's wording, after packets that
+ * are all intact. The source reads through libpcap's one descriptor. */
+static void test_read_error(void **state) {
+  (void)state;
+  const char *p = tmp_path("eio.pcap");
+  const uint32_t len = 1000;
+  write_fixed(p, "wb", 0, 600, len);
+  for (int way = 0; way < 2; way++) {
+    fs_source *s = NULL;
+    assert_int_equal(open_way(&s, p, way), 0);
+    fs_packet_view v = {.struct_size = sizeof v};
+    assert_int_equal(fs_source_next(s, &v), 1);
+    int fd = fd_of(p);
+    assert_true(fd >= 0);
+    int dir = open("/tmp", O_RDONLY | O_DIRECTORY);
+    assert_true(dir >= 0);
+    assert_int_equal(dup2(dir, fd), fd);
+    close(dir);
+    uint32_t k = 1;
+    int r;
+    while ((r = fs_source_next(s, &v)) == 1) {
+      if (!is_record(&v, k, len))
+        fail_msg("libpcap_read %d: packet %u differs", way, k);
+      k++;
+    }
+    assert_true(k < 600);
+    assert_int_equal(r, FS_E_IO);
+    assert_non_null(strstr(fs_source_error(s), "error reading dump file"));
+    assert_int_equal(fs_source_next(s, &v), FS_E_IO); /* sticky */
+    fs_source_close(s);
+  }
+  unlink(p);
+}
+
+static int count_fds(void) {
+  DIR *d = opendir("/proc/self/fd");
+  assert_non_null(d);
+  int n = 0;
+  while (readdir(d) != NULL)
+    n++;
+  closedir(d);
+  return n;
+}
+
+/* No descriptor outlives its source, on the good and the failing paths. */
+static void test_no_descriptor_leaks(void **state) {
+  (void)state;
+  const char *p = tmp_path("fds.pcap");
+  int before = count_fds();
+  write_fixed(p, "wb", 0, 20, 100);
+  static const char *filters[3] = {NULL, "udp", "no such filter ("};
+  for (int way = 0; way < 2; way++)
+    for (int f = 0; f < 3; f++) {
+      fs_source *s = NULL;
+      fs_source_config c;
+      fs_source_config_default(&c);
+      c.libpcap_read = (uint32_t)way;
+      c.filter = filters[f];
+      char err[FS_ERRBUF_SIZE];
+      int rc = fs_source_open_file(&s, p, &c, err);
+      assert_int_equal(rc, f == 2 ? FS_E_FILTER : 0);
+      fs_packet_view v = {.struct_size = sizeof v};
+      while (s && fs_source_next(s, &v) == 1)
+        ;
+      fs_source_close(s);
+    }
+  /* Ends in the middle: truncated, then closed before reading it all. */
+  assert_int_equal(truncate(p, 24 + 5 * 116 + 3), 0);
+  for (int way = 0; way < 2; way++) {
+    fs_source *s = NULL;
+    assert_int_equal(open_way(&s, p, way), 0);
+    fs_packet_view v = {.struct_size = sizeof v};
+    assert_int_equal(fs_source_next(s, &v), 1);
+    fs_source_close(s);
+    assert_int_equal(open_way(&s, p, way), 0);
+    while (fs_source_next(s, &v) == 1)
+      ;
+    fs_source_close(s);
+  }
+  unlink(p);
+  assert_int_equal(count_fds(), before);
+}
+
 /* ---- real captures ---- */
 
 static int is_capture_name(const char *n) {
@@ -423,6 +682,11 @@ int main(void) {
       cmocka_unit_test(test_truncated),
       cmocka_unit_test(test_random_records),
       cmocka_unit_test(test_left_to_libpcap),
+      cmocka_unit_test(test_usb_mmapped_lengths),
+      cmocka_unit_test(test_truncated_while_reading),
+      cmocka_unit_test(test_grown_while_reading),
+      cmocka_unit_test(test_read_error),
+      cmocka_unit_test(test_no_descriptor_leaks),
       cmocka_unit_test(test_data_captures),
       cmocka_unit_test(test_corpus_captures),
   };

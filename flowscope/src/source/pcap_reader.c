@@ -2,7 +2,6 @@
 #include "pcap_reader.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,46 +24,42 @@ static uint32_t rd32(const uint8_t *p) {
   return v;
 }
 
-int fsi_pcap_reader_open(fsi_pcap_reader *r, const char *path, uint32_t snapshot) {
+/* pread that retries on EINTR. */
+static ssize_t pread_all(int fd, void *buf, size_t n, uint64_t off) {
+  for (;;) {
+    ssize_t got = pread(fd, buf, n, (off_t)off);
+    if (got >= 0 || errno != EINTR)
+      return got;
+  }
+}
+
+int fsi_pcap_reader_open(fsi_pcap_reader *r, int fd, uint32_t snapshot) {
   memset(r, 0, sizeof *r);
   r->fd = -1;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return -errno;
+    return 0;
   struct stat st;
   uint8_t hdr[FILE_HDR_LEN];
   /* Only a regular file whose header is the plain native-order form; the
    * rest (pcapng, swapped, old versions, patched headers) stays libpcap's. */
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-      pread(fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr) {
-    close(fd);
+      pread_all(fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr)
     return 0;
-  }
   uint32_t magic = rd32(hdr);
   uint16_t major, minor;
   memcpy(&major, hdr + 4, 2);
   memcpy(&minor, hdr + 6, 2);
   if ((magic != PCAP_MAGIC_US && magic != PCAP_MAGIC_NS) || major != 2 || minor != 4 ||
-      snapshot == 0) {
-    close(fd);
+      snapshot == 0)
     return 0;
-  }
   /* Room for one whole record plus a read chunk, so a record the reader
    * takes is never split by the buffer's end. */
   if (snapshot > RECORD_MAX)
     snapshot = RECORD_MAX;
   size_t cap = (size_t)READ_CHUNK + REC_HDR_LEN + snapshot;
   uint8_t *buf = malloc(cap);
-  if (!buf) {
-    close(fd);
+  if (!buf)
     return -ENOMEM;
-  }
-  if (lseek(fd, FILE_HDR_LEN, SEEK_SET) < 0) {
-    int e = errno;
-    free(buf);
-    close(fd);
-    return -e;
-  }
   r->fd = fd;
   r->nsec = magic == PCAP_MAGIC_NS;
   r->snapshot = snapshot;
@@ -88,19 +83,13 @@ static long refill(fsi_pcap_reader *r) {
   size_t room = r->cap - r->have;
   if (room > READ_CHUNK)
     room = READ_CHUNK;
-  for (;;) {
-    ssize_t n = read(r->fd, r->buf + r->have, room);
-    if (n > 0) {
-      r->have += (size_t)n;
-      return (long)n;
-    }
-    if (n == 0) {
-      r->eof = 1;
-      return 0;
-    }
-    if (errno != EINTR)
-      return -errno;
-  }
+  ssize_t n = pread_all(r->fd, r->buf + r->have, room, r->base + r->have);
+  if (n < 0)
+    return errno ? -errno : -EIO;
+  if (n == 0)
+    r->eof = 1;
+  r->have += (size_t)n;
+  return (long)n;
 }
 
 int fsi_pcap_reader_next(fsi_pcap_reader *r, fsi_pcap_record *rec, int may_read) {
@@ -142,8 +131,6 @@ int fsi_pcap_reader_next(fsi_pcap_reader *r, fsi_pcap_record *rec, int may_read)
 uint64_t fsi_pcap_reader_offset(const fsi_pcap_reader *r) { return r->base + r->pos; }
 
 void fsi_pcap_reader_close(fsi_pcap_reader *r) {
-  if (r->fd >= 0)
-    close(r->fd);
   free(r->buf);
   r->fd = -1;
   r->buf = NULL;

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 typedef struct fsi_pcap_reader {
-  int fd;
+  int fd;            /* libpcap's descriptor, borrowed: read with pread only */
   int nsec;          /* nanosecond magic: fractions are already ns */
   uint32_t snapshot; /* libpcap's snapshot length for the file, at most RECORD_MAX */
   uint8_t *buf;
@@ -29,9 +29,13 @@ typedef struct fsi_pcap_record {
   const uint8_t *data; /* valid until the next fsi_pcap_reader_next */
 } fsi_pcap_record;
 
-/* Sets the reader up for @p path when the file qualifies. Returns 1 when
- * it does, 0 when libpcap should read it all, negative errno on failure. */
-int fsi_pcap_reader_open(fsi_pcap_reader *r, const char *path, uint32_t snapshot);
+/* Sets the reader up over @p fd, the descriptor of the stream libpcap
+ * opened (so both read the same file, whatever happens to its name), when
+ * the file qualifies. The reader only uses pread at its own offsets, so the
+ * descriptor's file position is libpcap's; it never closes @p fd. Returns 1
+ * when it qualifies, 0 when libpcap should read it all, negative errno on
+ * failure. */
+int fsi_pcap_reader_open(fsi_pcap_reader *r, int fd, uint32_t snapshot);
 
 /* fsi_pcap_reader_next without reading: the next record is not in the
  * buffer yet (or is libpcap's), and getting it would move or free the
@@ -48,7 +52,7 @@ int fsi_pcap_reader_next(fsi_pcap_reader *r, fsi_pcap_record *rec, int may_read)
 /* File offset of the next unread record. */
 uint64_t fsi_pcap_reader_offset(const fsi_pcap_reader *r);
 
-/* Releases the buffer and the descriptor; safe to call twice. */
+/* Releases the buffer (not the borrowed descriptor); safe to call twice. */
 void fsi_pcap_reader_close(fsi_pcap_reader *r);
 
 #endif

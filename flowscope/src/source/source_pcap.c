@@ -85,8 +85,17 @@ static int apply_filter(fs_source *s, const char *filter, char *errbuf) {
 /* Puts the block reader in front of libpcap for a regular file it can read.
  * libpcap has already checked the header and chosen the snapshot length. */
 static int start_reader(fs_source *s, const char *filter, char *errbuf) {
+  /* libpcap rewrites the length of some USB records of this link type from
+   * their descriptors (its post-processing of old mmapped captures): such
+   * files stay libpcap's. For native-order files it is the only link type
+   * libpcap 1.10 changes after reading. */
+  if (s->link_type == DLT_USB_LINUX_MMAPPED)
+    return 0;
   int snap = pcap_snapshot(s->p);
-  int ok = fsi_pcap_reader_open(&s->reader, s->name, snap > 0 ? (uint32_t)snap : 0);
+  /* libpcap's own descriptor: the reader sees the file libpcap checked even
+   * if the name now points elsewhere, and has no descriptor of its own. */
+  FILE *f = pcap_file(s->p);
+  int ok = fsi_pcap_reader_open(&s->reader, f ? fileno(f) : -1, snap > 0 ? (uint32_t)snap : 0);
   if (ok == -ENOMEM)
     return FS_E_NOMEM;
   if (ok <= 0)
@@ -106,13 +115,21 @@ static int start_reader(fs_source *s, const char *filter, char *errbuf) {
   return 0;
 }
 
-/* Gives the rest of the file to libpcap from the reader's position. */
-static void hand_to_libpcap(fs_source *s) {
+/* Gives the rest of the file to libpcap from the reader's position.
+ * Returns 0, or FS_E_IO when libpcap's stream cannot be moved there (it
+ * would otherwise go on from the file's start and repeat packets). */
+static int hand_to_libpcap(fs_source *s) {
   FILE *f = pcap_file(s->p);
-  if (f)
-    fseeko(f, (off_t)fsi_pcap_reader_offset(&s->reader), SEEK_SET);
+  uint64_t off = fsi_pcap_reader_offset(&s->reader);
   fsi_pcap_reader_close(&s->reader);
   s->fast = 0;
+  if (!f || fseeko(f, (off_t)off, SEEK_SET) != 0) {
+    snprintf(s->err, sizeof s->err, "%s: cannot seek the dump file to offset %llu: %s", s->name,
+             (unsigned long long)off, f ? strerror(errno) : "no stream");
+    s->done = 1;
+    return s->last_rc = FS_E_IO;
+  }
+  return 0;
 }
 
 static void set_view(fs_source *src, fs_packet_view *pkt, uint64_t ts, uint32_t caplen,
@@ -138,10 +155,8 @@ static int next_fast(fs_source *src, fs_packet_view *pkt, int may_read) {
     int r = fsi_pcap_reader_next(&src->reader, &rec, may_read);
     if (r == FSI_PCAP_READER_LATER)
       return r;
-    if (r == 0) {
-      hand_to_libpcap(src);
-      return 0;
-    }
+    if (r == 0)
+      return hand_to_libpcap(src);
     if (r < 0) {
       snprintf(src->err, sizeof src->err, "%s: error reading dump file: %s", src->name,
                strerror(-r));
@@ -430,7 +445,7 @@ int fs_source_get_stats(fs_source *src, fs_source_stats *out) {
   } else if (src->file_size) {
     st.file_size = src->file_size;
     FILE *f = pcap_file(src->p);
-    long off = f ? ftell(f) : -1;
+    off_t off = f ? ftello(f) : -1;
     st.file_offset =
         src->fast ? fsi_pcap_reader_offset(&src->reader) : (off > 0 ? (uint64_t)off : 0);
   }
