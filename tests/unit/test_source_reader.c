@@ -406,6 +406,23 @@ static void test_usb_mmapped_lengths(void **state) {
 
 /* ---- the file changing under the reader, read errors, descriptors ---- */
 
+/* Whether a batch read of @p path returns its first two packets in place,
+ * one record header (16 bytes) apart in one block: the block reader's mark
+ * (libpcap's packets are copied to 64-byte-aligned slots). */
+static int reads_in_place(const char *path, int libpcap_read) {
+  fs_source *s = NULL;
+  fs_source_config c;
+  fs_source_config_default(&c);
+  c.libpcap_read = (uint32_t)libpcap_read;
+  char err[FS_ERRBUF_SIZE];
+  assert_int_equal(fs_source_open_file(&s, path, &c, err), 0);
+  fs_packet_view b[4];
+  assert_true(fs_source_next_batch(s, b, 4) >= 2);
+  int in_place = b[1].data == b[0].data + b[0].caplen + 16;
+  fs_source_close(s);
+  return in_place;
+}
+
 /* @p n records of @p len bytes (seed k for record k), µs magic. */
 static void write_fixed(const char *path, const char *mode, uint32_t first, uint32_t n,
                         uint32_t len) {
@@ -609,6 +626,30 @@ static void test_no_descriptor_leaks(void **state) {
   assert_int_equal(count_fds(), before);
 }
 
+/* The differential tests above would pass even if the block reader were
+ * never used: check that it reads a plain native 2.4 file (µs and ns) and
+ * leaves USB mmapped and version 2.3 files to libpcap. */
+static void test_block_reader_in_use(void **state) {
+  (void)state;
+  const char *p = tmp_path("inuse.pcap");
+  write_fixed(p, "wb", 0, 10, 100);
+  assert_true(reads_in_place(p, 0));
+  assert_false(reads_in_place(p, 1));
+  raw_file r = raw_open(p, 0xa1b23c4du, 4, 65535, 0);
+  raw_record(&r, 1, 0, 100, 100, 100, 1);
+  raw_record(&r, 2, 0, 100, 100, 100, 2);
+  raw_close(&r);
+  assert_true(reads_in_place(p, 0));
+  for (int kind = 0; kind < 2; kind++) {
+    r = raw_open_link(p, 0xa1b2c3d4u, kind ? 3 : 4, 65535, 0, kind ? 1 : 220);
+    raw_record(&r, 1, 0, 100, 100, 100, 1);
+    raw_record(&r, 2, 0, 100, 100, 100, 2);
+    raw_close(&r);
+    assert_false(reads_in_place(p, 0));
+  }
+  unlink(p);
+}
+
 /* ---- real captures ---- */
 
 static int is_capture_name(const char *n) {
@@ -687,6 +728,7 @@ int main(void) {
       cmocka_unit_test(test_grown_while_reading),
       cmocka_unit_test(test_read_error),
       cmocka_unit_test(test_no_descriptor_leaks),
+      cmocka_unit_test(test_block_reader_in_use),
       cmocka_unit_test(test_data_captures),
       cmocka_unit_test(test_corpus_captures),
   };

@@ -91,6 +91,11 @@ static int start_reader(fs_source *s, const char *filter, char *errbuf) {
    * libpcap 1.10 changes after reading. */
   if (s->link_type == DLT_USB_LINUX_MMAPPED)
     return 0;
+  /* The reader checks the header again itself; libpcap's view of it must
+   * agree too (native order, version 2.4), so a header rewritten between
+   * the two reads cannot make them disagree on the record layout. */
+  if (pcap_is_swapped(s->p) != 0 || pcap_major_version(s->p) != 2 || pcap_minor_version(s->p) != 4)
+    return 0;
   int snap = pcap_snapshot(s->p);
   /* libpcap's own descriptor: the reader sees the file libpcap checked even
    * if the name now points elsewhere, and has no descriptor of its own. */
