@@ -275,6 +275,13 @@ void fsi_dns_finish(void *self, fs_time_ns ts) {
 
 const char *fsi_dns_poison_reason(void *self) { return ((dns_flow *)self)->poison; }
 
+int fsi_dns_idle(void *self) {
+  const dns_flow *f = self;
+  /* No query waiting for its answer and no malformed run in progress: a
+   * new instance (same options) would take the next datagram the same way. */
+  return f->n == 0 && f->bad_streak == 0 && f->poison == NULL;
+}
+
 void fsi_dns_destroy(void *self) {
   dns_flow *f = self;
   if (f) {

@@ -40,6 +40,8 @@ int fsi_dns_tcp_gap(void *self, uint32_t side, uint64_t len, fs_time_ns ts);
 int fsi_dns_tick(void *self, fs_time_ns now);
 void fsi_dns_finish(void *self, fs_time_ns ts);
 const char *fsi_dns_poison_reason(void *self);
+/* Nothing pending (the datagram parser's idle op): the host may release the instance. */
+int fsi_dns_idle(void *self);
 void fsi_dns_destroy(void *self);
 
 /* The probe: a plausible header at offset 0 (UDP) or 2 (TCP, after the

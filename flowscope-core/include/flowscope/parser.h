@@ -117,6 +117,16 @@ typedef struct fs_datagram_parser_ops {
   const char *(*poison_reason)(void *self);
   /** Releases the instance; must not emit. */
   void (*destroy)(void *self);
+  /**
+   * Optional: nonzero when the instance holds nothing the flow still needs
+   * (no pending request, no partial state): finish() would emit nothing,
+   * and a parser newly created for this flow would handle its next datagram
+   * exactly as this one would. The host may then finish and destroy it
+   * between datagrams to save memory on idle flows, and create a fresh one
+   * if the flow sends again. Hosts check FS_HAS_MEMBER before calling it.
+   * Appended in 1.1.
+   */
+  int (*idle)(void *self);
 } fs_datagram_parser_ops;
 
 FS_END_DECLS

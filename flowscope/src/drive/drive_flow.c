@@ -113,7 +113,7 @@ static int gap0(void *ctx, uint64_t n, fs_time_ns ts) { return stream_gap(ctx, 0
 static int gap1(void *ctx, uint64_t n, fs_time_ns ts) { return stream_gap(ctx, 1, n, ts); }
 
 fsi_dflow *fsi_dflow_alloc(fs_driver *d, const fs_flow_key *key, uint32_t l4proto,
-                           uint32_t initiator_is_a) {
+                           uint32_t initiator_is_a, int32_t revive_proto) {
   if (d->free_flows == NULL && pool_grow(d) != 0)
     return NULL;
   fsi_dflow *fl = d->free_flows;
@@ -140,10 +140,20 @@ fsi_dflow *fsi_dflow_alloc(fs_driver *d, const fs_flow_key *key, uint32_t l4prot
   } else if (l4proto == FS_L4_UDP) {
     transport = FS_TRANSPORT_UDP;
   }
-  if (transport & d->parse_transports) {
-    fl->flags |= FSI_DF_PARSE;
+  if (!(transport & d->parse_transports))
+    return fl;
+  fl->flags |= FSI_DF_PARSE;
+  if (revive_proto < 0) {
     fsi_detect_start(fl, transport);
+    return fl;
   }
+  /* Detection chose this protocol before the flow was retired (and the
+   * service is recorded): the parser comes back as it was, fresh. */
+  fl->flags |= FSI_DF_DECIDED | FSI_DF_HAD_DATA | FSI_DF_REVIVED;
+  fl->proto = revive_proto;
+  d->ctr.flows_revived++;
+  if (fsi_parser_create(fl) != 0)
+    fsi_dflow_bypass(fl); /* create failed: the contract says bypass */
   return fl;
 }
 
@@ -392,6 +402,13 @@ static void patch_side(fs_side_stats *s, const fs_reasm_stats *st, uint64_t extr
   s->reasm_high_watermark = st->high_watermark;
 }
 
+void fsi_dflow_patch_none(fs_flow_stats *stats) {
+  fs_reasm_stats st;
+  memset(&st, 0, sizeof st);
+  patch_side(&stats->side[0], &st, 0);
+  patch_side(&stats->side[1], &st, 0);
+}
+
 void fsi_dflow_patch_stats(const fsi_dflow *fl, fs_flow_stats *stats) {
   for (uint32_t s = 0; s < 2; s++) {
     fs_reasm_stats st;
@@ -455,8 +472,12 @@ void fsi_dflow_end(fsi_dflow *fl, fs_flow_stats *stats, fs_time_ns ts) {
   }
   if (fl->probe != NULL)
     fsi_probe_release(d, fl->probe);
+  fsi_dflow_free(fl);
+}
+
+void fsi_dflow_free(fsi_dflow *fl) {
+  fs_driver *d = fl->d;
   tick_unlink(fl);
-  /* back to the pool */
   fl->prev->next = fl->next;
   fl->next->prev = fl->prev;
   d->live_flows--;

@@ -78,6 +78,7 @@ typedef struct fsi_dtail {
 #define FSI_DF_HAD_DATA 0x400u   /* payload seen */
 #define FSI_DF_PARSE 0x800u      /* this flow's transport has parsers in this mode */
 #define FSI_DF_TICKS 0x1000u     /* on the driver's tick list */
+#define FSI_DF_REVIVED 0x2000u   /* recreated after retirement: never retired again */
 
 /* Reassembly counters already reported as anomalies, per side. */
 typedef struct fsi_dseen {
@@ -180,11 +181,22 @@ struct fs_driver {
   fsi_qentry *q;
   uint32_t q_cap, q_head, q_count, q_max;
   fsi_qentry q_cur; /* the event handed out last, released on the next call */
+  /* Tags a retired flow leaves in the tracker's slot (retire.c): [0] no
+   * parser (bypassed), [1 + i] an idle parser of protocol i. Only their
+   * addresses are used. */
+  uint8_t retired[FSI_DRIVE_MAX_PROTOS + 1];
 };
 
 /* ---- drive_flow.c: per-flow state ---- */
+/* A new flow state; detection starts, or with @p revive_proto >= 0 (a
+ * retired UDP flow sending again) that protocol's parser is created at once. */
 fsi_dflow *fsi_dflow_alloc(fs_driver *d, const fs_flow_key *key, uint32_t l4proto,
-                           uint32_t initiator_is_a);
+                           uint32_t initiator_is_a, int32_t revive_proto);
+/* Returns @p fl to the pool (off the live and tick lists); it must hold nothing. */
+void fsi_dflow_free(fsi_dflow *fl);
+/* Writes into @p stats the reassembly diagnostics of a flow with no state:
+ * zero, as a UDP flow state without tail drops would. */
+void fsi_dflow_patch_none(fs_flow_stats *stats);
 /* One TCP segment travelling in direction @p dir (fs_orientation). */
 void fsi_dflow_segment(fsi_dflow *fl, uint32_t dir, const fs_extract_result *ex, fs_time_ns ts);
 void fsi_dflow_datagram(fsi_dflow *fl, uint32_t side, const uint8_t *data, size_t len,
@@ -203,6 +215,23 @@ void fsi_dflow_bypass(fsi_dflow *fl);
 void fsi_dflow_anomaly(fsi_dflow *fl, uint32_t side, uint32_t kind, uint64_t count, uint64_t total,
                        const char *detail, fs_time_ns ts);
 void fsi_drive_pool_free(fs_driver *d);
+
+/* ---- retire.c: flows that need no state between packets ---- */
+/* The tag a retired flow leaves in the tracker's slot; @p proto -1: no parser. */
+static inline void *fsi_retired_tag(fs_driver *d, int32_t proto) { return &d->retired[proto + 1]; }
+/* -2 when @p user is not a tag (a flow state or NULL), else the protocol
+ * of the retired flow's idle parser, or -1 for a flow without a parser. */
+static inline int32_t fsi_retired_proto(const fs_driver *d, const void *user) {
+  uintptr_t off = (uintptr_t)user - (uintptr_t)d->retired;
+  return off < sizeof d->retired ? (int32_t)off - 1 : -2;
+}
+/*
+ * After a datagram of UDP flow @p fl: when nothing of its state can matter
+ * any more (bypassed without a parser, or a parser that says it is idle),
+ * finishes the parser, frees the state and returns the tag to put in the
+ * tracker's slot instead; else NULL and @p fl stays.
+ */
+void *fsi_dflow_retire(fsi_dflow *fl, fs_time_ns ts);
 
 /* ---- detect.c: protocol table and detection ---- */
 int fsi_detect_setup(fs_driver *d, char *errbuf);

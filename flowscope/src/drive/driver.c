@@ -57,8 +57,12 @@ static void end_and_forward(fs_driver *d, fsi_dflow *fl, const fs_event *ev) {
     memcpy(&st, ev->stats, n);
     st.struct_size = (uint32_t)n;
   }
-  if (fl != NULL)
+  if (fsi_retired_proto(d, fl) != -2) {
+    if (ev->stats != NULL)
+      fsi_dflow_patch_none(&st); /* a retired flow: nothing left to finish */
+  } else if (fl != NULL) {
     fsi_dflow_end(fl, ev->stats != NULL ? &st : NULL, ev->ts);
+  }
   fs_event out = *ev;
   out.stats = ev->stats != NULL ? &st : NULL;
   out.flow_user = NULL;
@@ -317,16 +321,28 @@ static int process(fs_driver *d, const fs_packet_view *pkt, int prep, const fs_e
     /* The old flow on this key ended and this packet started a new one. */
     release_pending(d);
   }
+  uint32_t init_is_a = (ex->orientation == FS_ORIENT_A_TO_B) == (tr.side == FS_SIDE_INITIATOR);
+  int udp = ex->l4proto == FS_L4_UDP && (d->parse_transports & FS_TRANSPORT_UDP);
   if (d->have_pending_end) {
     fl = d->pending_flow;
+    int32_t rp = fsi_retired_proto(d, fl);
+    if (rp != -2) {
+      /* A retired flow ended on this packet: its datagram still goes to a
+       * fresh parser first (none was needed for a flow without one). */
+      fl = rp >= 0 && udp ? fsi_dflow_alloc(d, &ex->key, FS_L4_UDP, init_is_a, rp) : NULL;
+      if (fl != NULL)
+        d->pending_flow = fl;
+    }
   } else if (tr.user != NULL && !tr.ended) {
     fl = *tr.user;
     int tcp = ex->l4proto == FS_L4_TCP && ex->has_tcp;
-    int udp = ex->l4proto == FS_L4_UDP && (d->parse_transports & FS_TRANSPORT_UDP);
-    if (fl == NULL && (tcp || udp)) {
-      uint32_t a_to_b = ex->orientation == FS_ORIENT_A_TO_B;
-      uint32_t init = tr.side == FS_SIDE_INITIATOR;
-      fl = fsi_dflow_alloc(d, &ex->key, tcp ? FS_L4_TCP : FS_L4_UDP, a_to_b == init);
+    int32_t rp = fsi_retired_proto(d, fl);
+    if (rp != -2) {
+      fl = NULL;
+      if (rp >= 0 && udp && (fl = fsi_dflow_alloc(d, &ex->key, FS_L4_UDP, init_is_a, rp)) != NULL)
+        *tr.user = fl;
+    } else if (fl == NULL && (tcp || udp)) {
+      fl = fsi_dflow_alloc(d, &ex->key, tcp ? FS_L4_TCP : FS_L4_UDP, init_is_a, -1);
       *tr.user = fl;
     }
   }
@@ -342,6 +358,11 @@ static int process(fs_driver *d, const fs_packet_view *pkt, int prep, const fs_e
       fsi_dflow_datagram(fl, side, ex->payload, ex->payload_len, pkt->ts);
     fl->cur_stats = NULL; /* tracker results are valid until its next call only */
     fl->stats_lazy = 0;
+    if (!(fl->flags & FSI_DF_TCP) && !d->have_pending_end && tr.user != NULL && *tr.user == fl) {
+      void *tag = fsi_dflow_retire(fl, pkt->ts);
+      if (tag != NULL)
+        *tr.user = tag;
+    }
   }
   release_pending(d);
   run_end_list(d, pkt->ts);
@@ -415,12 +436,12 @@ int fs_driver_feed_batch(fs_driver *d, const fs_packet_view *pkts, size_t n) {
         fsi_tracker_prefetch_record(d->tr, b->h[r]);
       if (f < m && b->prep[f] == 0) {
         const fsi_dflow *fl = fsi_tracker_peek_user(d->tr, &b->ex[f].key, b->h[f]);
-        if (fl != NULL)
+        if (fl != NULL && fsi_retired_proto(d, fl) == -2)
           prefetch_flow(fl, b->ex[f].orientation);
       }
       if (j + 1 < m && b->prep[j + 1] == 0 && b->ex[j + 1].payload_len > 0) {
         const fsi_dflow *fl = fsi_tracker_peek_user(d->tr, &b->ex[j + 1].key, b->h[j + 1]);
-        if (fl != NULL)
+        if (fl != NULL && fsi_retired_proto(d, fl) == -2)
           prefetch_parser(fl);
       }
       int rc = process(d, &pkts[i + j], b->prep[j], &b->ex[j], b->h[j], 1);
