@@ -240,6 +240,12 @@ void fsi_dflow_bypass(fsi_dflow *fl) {
     fsi_probe_release(fl->d, fl->probe);
     fl->probe = NULL;
   }
+  /* Unconsumed bytes are never handed again (a TLS parser says done after
+   * the handshake): the buffers go now, not at the flow's timeout. */
+  for (uint32_t s = 0; s < 2; s++) {
+    fl->tail[s].len = 0;
+    fsi_tail_trim(fl, s);
+  }
   /* Stop reassembly; the side delivering right now stops through its sink's return. */
   if (fl->flags & FSI_DF_TCP)
     for (int s = 0; s < 2; s++)
@@ -279,6 +285,8 @@ static void check_end_side(fsi_dflow *fl, uint32_t dir, fs_time_ns ts) {
   const fs_session_parser_ops *ops = fl->d->protos[fl->proto].desc->session;
   if (ops->end_side != NULL)
     fsi_parse_status(fl, side, ops->end_side(fl->parser, side, ts), ts);
+  /* Every byte up to the FIN was delivered: the side's buffer is done with. */
+  fsi_tail_trim(fl, side);
 }
 
 /*

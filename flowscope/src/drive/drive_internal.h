@@ -251,6 +251,9 @@ void fsi_feed_gap(fsi_dflow *fl, uint32_t side, uint64_t len, fs_time_ns ts);
 void fsi_feed_datagram(fsi_dflow *fl, uint32_t side, const uint8_t *data, size_t len,
                        fs_time_ns ts);
 void fsi_parse_status(fsi_dflow *fl, uint32_t side, int status, fs_time_ns ts);
+/* Frees the unconsumed-bytes buffer of @p side when it holds nothing (the
+ * side closed: it would only sit there until the flow's timeout). */
+void fsi_tail_trim(fsi_dflow *fl, uint32_t side);
 int fsi_parser_create(fsi_dflow *fl);
 
 /* ---- handoff.c: FS_PARSE_HANDOFF and routing bytes by the flow's state ---- */

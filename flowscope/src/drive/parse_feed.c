@@ -107,6 +107,16 @@ static int tail_reserve(fsi_dflow *fl, fsi_dtail *t, size_t need) {
   return 0;
 }
 
+void fsi_tail_trim(fsi_dflow *fl, uint32_t side) {
+  fsi_dtail *t = &fl->tail[side];
+  if (t->buf == NULL || t->len != 0)
+    return;
+  fl->d->budget.used -= t->cap;
+  free(t->buf);
+  t->buf = NULL;
+  t->cap = 0;
+}
+
 /* The parser left more than the bound allows: apply the overflow policy. */
 static int tail_overflow(fsi_dflow *fl, uint32_t side, uint64_t bytes, fs_time_ns ts) {
   fs_driver *d = fl->d;
