@@ -13,7 +13,12 @@
 
 /* ---- pool ---- */
 
-static int pool_grow(fs_driver *d) {
+/* Size of a record in the pool of TCP flows (@p tcp) or of the others. */
+static size_t record_size(int tcp) { return tcp ? sizeof(fsi_dflow_tcp) : sizeof(fsi_dflow); }
+
+static fsi_dflow **free_list(fs_driver *d, int tcp) { return tcp ? &d->free_tcp : &d->free_flows; }
+
+static int pool_grow(fs_driver *d, int tcp) {
   if (d->n_chunks == d->cap_chunks) {
     size_t cap = d->cap_chunks ? d->cap_chunks * 2 : 16;
     void **c = realloc(d->chunks, cap * sizeof *c);
@@ -22,13 +27,16 @@ static int pool_grow(fs_driver *d) {
     d->chunks = c;
     d->cap_chunks = cap;
   }
-  fsi_dflow *chunk = calloc(FSI_FLOW_CHUNK, sizeof *chunk);
+  size_t size = record_size(tcp);
+  unsigned char *chunk = calloc(FSI_FLOW_CHUNK, size);
   if (chunk == NULL)
     return -1;
   d->chunks[d->n_chunks++] = chunk;
+  fsi_dflow **head = free_list(d, tcp);
   for (size_t i = 0; i < FSI_FLOW_CHUNK; i++) {
-    chunk[i].next = d->free_flows;
-    d->free_flows = &chunk[i];
+    fsi_dflow *fl = (fsi_dflow *)(void *)(chunk + i * size);
+    fl->next = *head;
+    *head = fl;
   }
   return 0;
 }
@@ -43,8 +51,10 @@ void fsi_drive_pool_free(fs_driver *d) {
       else
         p->datagram->destroy(fl->parser);
     }
-    fsi_reasm_release(&fl->rs[0]);
-    fsi_reasm_release(&fl->rs[1]);
+    if (fl->flags & FSI_DF_TCP) {
+      fsi_reasm_release(&fsi_dflow_rs(fl)[0]);
+      fsi_reasm_release(&fsi_dflow_rs(fl)[1]);
+    }
     free(fl->tail[0].buf);
     free(fl->tail[1].buf);
     free(fl->probe);
@@ -114,11 +124,13 @@ static int gap1(void *ctx, uint64_t n, fs_time_ns ts) { return stream_gap(ctx, 1
 
 fsi_dflow *fsi_dflow_alloc(fs_driver *d, const fs_flow_key *key, uint32_t l4proto,
                            uint32_t initiator_is_a, int32_t revive_proto) {
-  if (d->free_flows == NULL && pool_grow(d) != 0)
+  int tcp = l4proto == FS_L4_TCP;
+  fsi_dflow **head = free_list(d, tcp);
+  if (*head == NULL && pool_grow(d, tcp) != 0)
     return NULL;
-  fsi_dflow *fl = d->free_flows;
-  d->free_flows = fl->next;
-  memset(fl, 0, sizeof *fl);
+  fsi_dflow *fl = *head;
+  *head = fl->next;
+  memset(fl, 0, record_size(tcp));
   fl->d = d;
   fl->key = *key;
   fl->proto = -1;
@@ -135,8 +147,8 @@ fsi_dflow *fsi_dflow_alloc(fs_driver *d, const fs_flow_key *key, uint32_t l4prot
     fl->flags |= FSI_DF_TCP;
     transport = FS_TRANSPORT_TCP;
     fs_stream_sink s0 = {data0, gap0, fl}, s1 = {data1, gap1, fl};
-    fsi_reasm_init(&fl->rs[0], &d->cfg.reasm, &s0, &d->budget);
-    fsi_reasm_init(&fl->rs[1], &d->cfg.reasm, &s1, &d->budget);
+    fsi_reasm_init(&fsi_dflow_rs(fl)[0], &d->cfg.reasm, &s0, &d->budget);
+    fsi_reasm_init(&fsi_dflow_rs(fl)[1], &d->cfg.reasm, &s1, &d->budget);
   } else if (l4proto == FS_L4_UDP) {
     transport = FS_TRANSPORT_UDP;
   }
@@ -209,7 +221,7 @@ const fs_flow_stats *fsi_dflow_stats(fsi_dflow *fl) {
 /* Reports what reassembly of direction @p dir did since the last look. */
 static void reasm_anomalies(fsi_dflow *fl, uint32_t dir, fs_time_ns ts) {
   fs_reasm_stats st;
-  fsi_reasm_stats(&fl->rs[dir], &st);
+  fsi_reasm_stats(&fsi_dflow_rs(fl)[dir], &st);
   fsi_dseen *s = &fl->seen[dir];
   uint32_t side = dir_side(fl, dir);
   if (st.ooo_segments > s->ooo)
@@ -250,7 +262,7 @@ void fsi_dflow_bypass(fsi_dflow *fl) {
   if (fl->flags & FSI_DF_TCP)
     for (int s = 0; s < 2; s++)
       if (s != fl->in_cb_dir)
-        fsi_reasm_stop(&fl->rs[s]);
+        fsi_reasm_stop(&fsi_dflow_rs(fl)[s]);
 }
 
 void fsi_dflow_schedule_end(fsi_dflow *fl, uint32_t reason) {
@@ -277,7 +289,7 @@ static void unqueue_end(fsi_dflow *fl) {
 static void check_end_side(fsi_dflow *fl, uint32_t dir, fs_time_ns ts) {
   uint32_t side = dir_side(fl, dir);
   uint32_t bit = side ? FSI_DF_END_SIDE1 : FSI_DF_END_SIDE0;
-  const fsi_reasm *r = &fl->rs[dir];
+  const fsi_reasm *r = &fsi_dflow_rs(fl)[dir];
   if ((fl->flags & bit) || !r->have_fin || r->next_off < r->fin_off || fl->parser == NULL ||
       (fl->flags & (FSI_DF_BYPASS | FSI_DF_POISONED)))
     return;
@@ -297,7 +309,7 @@ static void check_end_side(fsi_dflow *fl, uint32_t dir, fs_time_ns ts) {
  */
 static void ack_other(fsi_dflow *fl, uint32_t odir, uint32_t ack, fs_time_ns ts) {
   fl->in_cb_dir = (int32_t)odir;
-  (void)fsi_reasm_ack(&fl->rs[odir], ack, ts);
+  (void)fsi_reasm_ack(&fsi_dflow_rs(fl)[odir], ack, ts);
   fl->in_cb_dir = -1;
   reasm_anomalies(fl, odir, ts);
   check_end_side(fl, odir, ts);
@@ -309,9 +321,9 @@ void fsi_dflow_segment(fsi_dflow *fl, uint32_t dir, const fs_extract_result *ex,
   if (ex->payload_len > 0)
     fl->flags |= FSI_DF_HAD_DATA;
   dir &= 1u;
-  if ((ex->tcp.flags & FS_TCP_ACK) && fsi_reasm_has_hole(&fl->rs[dir ^ 1u]))
+  if ((ex->tcp.flags & FS_TCP_ACK) && fsi_reasm_has_hole(&fsi_dflow_rs(fl)[dir ^ 1u]))
     ack_other(fl, dir ^ 1u, ex->tcp.ack, ts);
-  fsi_reasm *r = &fl->rs[dir];
+  fsi_reasm *r = &fsi_dflow_rs(fl)[dir];
   fl->in_cb_dir = (int32_t)dir;
   int rc = fsi_reasm_segment(r, ex->tcp.seq, ex->tcp.flags, ex->payload, ex->payload_len, ts);
   if (rc == 0 && ex->tcp.payload_wire_len > ex->payload_len) {
@@ -352,7 +364,8 @@ static int tick_fn_of(const fsi_dflow *fl) {
 
 /* Whether fsi_dflow_tick would do anything for @p fl now. */
 static int needs_ticks(const fsi_dflow *fl) {
-  if ((fl->flags & FSI_DF_TCP) && (fl->rs[0].n_ranges != 0 || fl->rs[1].n_ranges != 0))
+  if ((fl->flags & FSI_DF_TCP) &&
+      (fsi_dflow_crs(fl)[0].n_ranges != 0 || fsi_dflow_crs(fl)[1].n_ranges != 0))
     return 1;
   return tick_fn_of(fl);
 }
@@ -380,10 +393,10 @@ void fsi_dflow_tick_check(fsi_dflow *fl) {
 void fsi_dflow_tick(fsi_dflow *fl, fs_time_ns now) {
   if (fl->flags & FSI_DF_TCP) {
     for (uint32_t s = 0; s < 2; s++) {
-      if (fl->rs[s].n_ranges == 0)
+      if (fsi_dflow_rs(fl)[s].n_ranges == 0)
         continue;
       fl->in_cb_dir = (int32_t)s;
-      (void)fsi_reasm_tick(&fl->rs[s], now);
+      (void)fsi_reasm_tick(&fsi_dflow_rs(fl)[s], now);
       fl->in_cb_dir = -1;
       reasm_anomalies(fl, s, now);
       check_end_side(fl, s, now);
@@ -422,7 +435,7 @@ void fsi_dflow_patch_stats(const fsi_dflow *fl, fs_flow_stats *stats) {
     fs_reasm_stats st;
     memset(&st, 0, sizeof st);
     if (fl->flags & FSI_DF_TCP)
-      fsi_reasm_stats(&fl->rs[dir_side(fl, s)], &st);
+      fsi_reasm_stats(&fsi_dflow_crs(fl)[dir_side(fl, s)], &st);
     patch_side(&stats->side[s], &st, fl->tail_dropped[s]);
   }
 }
@@ -436,7 +449,7 @@ void fsi_dflow_end(fsi_dflow *fl, fs_flow_stats *stats, fs_time_ns ts) {
     /* Held bytes and holes reach the parser before it finishes. */
     for (uint32_t s = 0; s < 2; s++) {
       fl->in_cb_dir = (int32_t)s;
-      (void)fsi_reasm_finish(&fl->rs[s], ts);
+      (void)fsi_reasm_finish(&fsi_dflow_rs(fl)[s], ts);
       fl->in_cb_dir = -1;
       reasm_anomalies(fl, s, ts);
       check_end_side(fl, s, ts);
@@ -469,10 +482,10 @@ void fsi_dflow_end(fsi_dflow *fl, fs_flow_stats *stats, fs_time_ns ts) {
     fs_reasm_stats st;
     memset(&st, 0, sizeof st);
     if (fl->flags & FSI_DF_TCP)
-      fsi_reasm_stats(&fl->rs[s], &st);
+      fsi_reasm_stats(&fsi_dflow_rs(fl)[s], &st);
     d->ctr.reasm_dropped_bytes += st.dropped_bytes + fl->tail_dropped[s];
     if (fl->flags & FSI_DF_TCP)
-      fsi_reasm_release(&fl->rs[s]);
+      fsi_reasm_release(&fsi_dflow_rs(fl)[s]);
     if (fl->tail[s].buf != NULL) {
       d->budget.used -= fl->tail[s].cap;
       free(fl->tail[s].buf);
@@ -489,7 +502,9 @@ void fsi_dflow_free(fsi_dflow *fl) {
   fl->prev->next = fl->next;
   fl->next->prev = fl->prev;
   d->live_flows--;
-  memset(fl, 0, sizeof *fl);
-  fl->next = d->free_flows;
-  d->free_flows = fl;
+  int tcp = (fl->flags & FSI_DF_TCP) != 0;
+  memset(fl, 0, record_size(tcp));
+  fsi_dflow **head = free_list(d, tcp);
+  fl->next = *head;
+  *head = fl;
 }

@@ -20,7 +20,7 @@
 #define FSI_PROBE_LOG 16
 /* Tracker events held back behind a deferred end, per packet. */
 #define FSI_DEFER_MAX 8
-/* Flow records allocated at a time. */
+/* Flow records allocated at a time (per pool: TCP and the rest). */
 #define FSI_FLOW_CHUNK 256
 /* FS_PARSE_HANDOFF taken per flow, at most; later ones act as FS_PARSE_DONE. */
 #define FSI_HANDOFF_MAX 4u
@@ -117,8 +117,20 @@ struct fsi_dflow {
   const fs_flow_stats *cur_stats; /* stats to put in events now (tracker result / end), or NULL */
   uint32_t stats_lazy;            /* inside this flow's packet: fsi_dflow_stats looks them up */
   fs_parser_env env;
-  fsi_reasm rs[2]; /* by direction (fs_orientation) */
 };
+
+/* A TCP flow's record: the common part, then the two reassemblers (a UDP
+ * flow's record stops before them: half the size). */
+typedef struct fsi_dflow_tcp {
+  fsi_dflow fl;
+  fsi_reasm rs[2]; /* by direction (fs_orientation) */
+} fsi_dflow_tcp;
+
+/* The reassemblers of a TCP flow (FSI_DF_TCP), by direction. */
+static inline fsi_reasm *fsi_dflow_rs(fsi_dflow *fl) { return ((fsi_dflow_tcp *)(void *)fl)->rs; }
+static inline const fsi_reasm *fsi_dflow_crs(const fsi_dflow *fl) {
+  return ((const fsi_dflow_tcp *)(const void *)fl)->rs;
+}
 
 /* Pull-mode queue entry: the event and copies of what it points to. */
 typedef struct fsi_qentry {
@@ -152,9 +164,10 @@ struct fs_driver {
   uint32_t probe_cap;
   uint32_t parse_transports; /* FS_TRANSPORT_* with parsers in this mode */
   /* flow pool */
-  fsi_dflow live;  /* sentinel of the live list */
-  fsi_dflow ticks; /* sentinel of the tick list: flows a sweep has work for */
-  fsi_dflow *free_flows;
+  fsi_dflow live;        /* sentinel of the live list */
+  fsi_dflow ticks;       /* sentinel of the tick list: flows a sweep has work for */
+  fsi_dflow *free_flows; /* records without reassemblers */
+  fsi_dflow *free_tcp;   /* fsi_dflow_tcp records */
   void **chunks;
   size_t n_chunks, cap_chunks;
   fsi_probe_buf *free_probes;

@@ -378,17 +378,20 @@ int fs_driver_feed(fs_driver *d, const fs_packet_view *pkt) {
 }
 
 /* Starts loading the parts of a flow's driver state one packet touches. */
-static void prefetch_flow(const fsi_dflow *fl, uint32_t dir) {
-  /* Everything before the reassemblers: the flags and key every packet
-   * reads sit past the first line. */
+static void prefetch_flow(const fsi_dflow *fl, uint32_t dir, int tcp) {
+  /* The common part: the flags and key every packet reads sit past the
+   * first line. */
   const char *p = (const char *)fl;
-  for (size_t off = 0; off < offsetof(fsi_dflow, rs); off += 64)
+  for (size_t off = 0; off < sizeof(fsi_dflow); off += 64)
     __builtin_prefetch(p + off, 1);
-  const char *r = (const char *)&fl->rs[dir & 1u];
+  if (!tcp)
+    return;
+  const fsi_reasm *rs = fsi_dflow_crs(fl);
+  const char *r = (const char *)&rs[dir & 1u];
   for (size_t off = 0; off < sizeof(fsi_reasm); off += 64)
     __builtin_prefetch(r + off, 1);
   /* An ACK looks for a hole in the other direction's stream. */
-  const fsi_reasm *o = &fl->rs[(dir & 1u) ^ 1u];
+  const fsi_reasm *o = &rs[(dir & 1u) ^ 1u];
   __builtin_prefetch(&o->next_off, 0);
   __builtin_prefetch(&o->seen_end, 0);
 }
@@ -437,7 +440,7 @@ int fs_driver_feed_batch(fs_driver *d, const fs_packet_view *pkts, size_t n) {
       if (f < m && b->prep[f] == 0) {
         const fsi_dflow *fl = fsi_tracker_peek_user(d->tr, &b->ex[f].key, b->h[f]);
         if (fl != NULL && fsi_retired_proto(d, fl) == -2)
-          prefetch_flow(fl, b->ex[f].orientation);
+          prefetch_flow(fl, b->ex[f].orientation, b->ex[f].l4proto == FS_L4_TCP);
       }
       if (j + 1 < m && b->prep[j + 1] == 0 && b->ex[j + 1].payload_len > 0) {
         const fsi_dflow *fl = fsi_tracker_peek_user(d->tr, &b->ex[j + 1].key, b->h[j + 1]);
