@@ -79,23 +79,25 @@ void fsi_index_remove(fs_tracker *t, uint64_t h, uint32_t idx) {
   t->slots[hole] = FSI_SLOT_EMPTY;
 }
 
-void fsi_index_prefetch_record(const fs_tracker *t, uint64_t h) {
+uint32_t fsi_index_prefetch_record(const fs_tracker *t, uint64_t h) {
   /* The first slot with the key's tag names the likely record; a wrong
-   * guess only costs a useless prefetch. */
+   * guess only costs a useless prefetch (and the caller checks the key). */
   uint32_t pos = fsi_home_of(t, h);
   const uint32_t tag = fsi_tag_of(h);
   for (uint32_t n = 0; n < 4; n++) {
     const uint32_t s = t->slots[pos];
     if (s == FSI_SLOT_EMPTY)
-      return;
+      return FSI_NIL;
     if ((s & 0xFF000000u) == tag) {
-      const char *r = (const char *)&t->recs[s & 0x00FFFFFFu];
+      const uint32_t idx = s & 0x00FFFFFFu;
+      const char *r = (const char *)&t->recs[idx];
       for (size_t off = 0; off < sizeof(fsi_flow); off += 64)
         __builtin_prefetch(r + off, 1);
       __builtin_prefetch(r + sizeof(fsi_flow) - 1, 1);
-      return;
+      return idx;
     }
     if (++pos == t->nslots)
       pos = 0;
   }
+  return FSI_NIL;
 }

@@ -171,7 +171,9 @@ uint32_t fsi_index_find(const fs_tracker *t, const fs_flow_key *key, uint64_t h)
 void fsi_index_insert(fs_tracker *t, uint64_t h, uint32_t idx);
 void fsi_index_remove(fs_tracker *t, uint64_t h, uint32_t idx);
 uint32_t fsi_index_slots_for(uint32_t max_flows);
-void fsi_index_prefetch_record(const fs_tracker *t, uint64_t h);
+/* Starts loading the likely record of hash @p h; returns its index (a guess:
+ * check that it is live and holds the key) or FSI_NIL. */
+uint32_t fsi_index_prefetch_record(const fs_tracker *t, uint64_t h);
 
 /* Home slot of hash @p h: the high 32 bits scaled to the table size (no power of two needed). */
 static inline uint32_t fsi_home_of(const fs_tracker *t, uint64_t h) {

@@ -514,9 +514,11 @@ static void fill_result(fs_tracker *t, fsi_flow *f, fs_track_result *res, uint32
 }
 
 /* One packet; @p h is the key's hash when @p hashed (the batch path hashed
- * ahead), else computed here only if the one-entry cache misses. */
+ * ahead), else computed here only if the one-entry cache misses. @p hint is
+ * the record the batch path guessed for the key (or FSI_NIL): when it is
+ * live and holds the key it is the flow, and the index is not probed. */
 static int track_one(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_result *ex,
-                     fs_track_result *res, uint64_t h, int hashed) {
+                     fs_track_result *res, uint64_t h, int hashed, uint32_t hint) {
   fs_time_ns ts = pkt ? pkt->ts : t->max_ts;
   if (ts < t->max_ts) {
     t->ctr.time_backwards++;
@@ -536,7 +538,11 @@ static int track_one(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_
     if (!hashed)
       h = fsi_key_hash(t, &ex->key);
     hashed = 1;
-    idx = fsi_index_find(t, &ex->key, h);
+    if (hint != FSI_NIL && (t->recs[hint].flags & FSI_F_LIVE) &&
+        fsi_key_eq(&t->recs[hint].key, &ex->key))
+      idx = hint; /* live keys are unique: this is the indexed flow */
+    else
+      idx = fsi_index_find(t, &ex->key, h);
   }
   uint32_t is_new = 0;
   const int is_tcp = ex->key.proto == FS_L4_TCP && ex->has_tcp;
@@ -697,12 +703,12 @@ int fs_tracker_track(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_
                      fs_track_result *res) {
   if (!t || !ex)
     return FS_E_INVAL;
-  return track_one(t, pkt, ex, res, 0, 0);
+  return track_one(t, pkt, ex, res, 0, 0, FSI_NIL);
 }
 
 int fsi_tracker_track_hashed(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_result *ex,
                              fs_track_result *res, uint64_t h) {
-  return track_one(t, pkt, ex, res, h, 1);
+  return track_one(t, pkt, ex, res, h, 1, FSI_NIL);
 }
 
 uint64_t fsi_tracker_hash(const fs_tracker *t, const fs_flow_key *key) {
@@ -712,7 +718,7 @@ uint64_t fsi_tracker_hash(const fs_tracker *t, const fs_flow_key *key) {
 void fsi_tracker_prefetch_slot(const fs_tracker *t, uint64_t h) { fsi_index_prefetch_slot(t, h); }
 
 void fsi_tracker_prefetch_record(const fs_tracker *t, uint64_t h) {
-  fsi_index_prefetch_record(t, h);
+  (void)fsi_index_prefetch_record(t, h);
 }
 
 void *fsi_tracker_peek_user(const fs_tracker *t, const fs_flow_key *key, uint64_t h) {
@@ -725,24 +731,42 @@ void *fsi_tracker_peek_user(const fs_tracker *t, const fs_flow_key *key, uint64_
 #define BATCH_ROUND 32u
 #define RECORD_AHEAD 4u
 
+/* 1 when two keys are equal; the first eight bytes (kind, protocol, flags,
+ * ports) rule most different keys out with one compare. */
+static inline int same_key(const fs_flow_key *a, const fs_flow_key *b) {
+  uint64_t x, y;
+  memcpy(&x, a, sizeof(x));
+  memcpy(&y, b, sizeof(y));
+  return x == y && fsi_key_eq(a, b);
+}
+
 int fs_tracker_track_batch(fs_tracker *t, const fs_packet_view *pkts, const fs_extract_result *exs,
                            size_t n) {
   if (!t || (n && !exs))
     return FS_E_INVAL;
   uint64_t h[BATCH_ROUND];
+  uint32_t hint[BATCH_ROUND];
+  uint8_t again[BATCH_ROUND]; /* same key as the packet before: nothing to fetch */
   for (size_t base = 0; base < n; base += BATCH_ROUND) {
     const size_t m = n - base < BATCH_ROUND ? n - base : BATCH_ROUND;
     const fs_extract_result *ex = exs + base;
     for (size_t j = 0; j < m; j++) {
-      h[j] = fsi_key_hash(t, &ex[j].key);
-      fsi_index_prefetch_slot(t, h[j]);
+      again[j] = j > 0 && same_key(&ex[j].key, &ex[j - 1].key);
+      hint[j] = FSI_NIL;
+      if (again[j]) {
+        h[j] = h[j - 1];
+      } else {
+        h[j] = fsi_key_hash(t, &ex[j].key);
+        fsi_index_prefetch_slot(t, h[j]);
+      }
     }
     for (size_t j = 0; j < m && j < RECORD_AHEAD; j++)
-      fsi_index_prefetch_record(t, h[j]);
+      if (!again[j])
+        hint[j] = fsi_index_prefetch_record(t, h[j]);
     for (size_t j = 0; j < m; j++) {
-      if (j + RECORD_AHEAD < m)
-        fsi_index_prefetch_record(t, h[j + RECORD_AHEAD]);
-      int rc = track_one(t, pkts ? &pkts[base + j] : NULL, &ex[j], NULL, h[j], 1);
+      if (j + RECORD_AHEAD < m && !again[j + RECORD_AHEAD])
+        hint[j + RECORD_AHEAD] = fsi_index_prefetch_record(t, h[j + RECORD_AHEAD]);
+      int rc = track_one(t, pkts ? &pkts[base + j] : NULL, &ex[j], NULL, h[j], 1, hint[j]);
       if (rc != 0)
         return rc;
     }
