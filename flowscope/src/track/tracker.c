@@ -516,9 +516,14 @@ static void fill_result(fs_tracker *t, fsi_flow *f, fs_track_result *res, uint32
 /* One packet; @p h is the key's hash when @p hashed (the batch path hashed
  * ahead), else computed here only if the one-entry cache misses. @p hint is
  * the record the batch path guessed for the key (or FSI_NIL): when it is
- * live and holds the key it is the flow, and the index is not probed. */
-static int track_one(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_result *ex,
-                     fs_track_result *res, uint64_t h, int hashed, uint32_t hint) {
+ * live and holds the key it is the flow, and the index is not probed.
+ * Inlined into each caller: with their constant arguments (no result, hash
+ * known or not, no hint) the compiler drops the branches that do not apply,
+ * and the batch loop makes no call per packet. */
+static inline __attribute__((always_inline)) int track_one(fs_tracker *t, const fs_packet_view *pkt,
+                                                           const fs_extract_result *ex,
+                                                           fs_track_result *res, uint64_t h,
+                                                           int hashed, uint32_t hint) {
   fs_time_ns ts = pkt ? pkt->ts : t->max_ts;
   if (ts < t->max_ts) {
     t->ctr.time_backwards++;
