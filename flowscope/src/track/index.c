@@ -24,23 +24,6 @@ uint32_t fsi_index_slots_for(uint32_t max_flows) {
   return (uint32_t)n;
 }
 
-uint32_t fsi_index_find(const fs_tracker *t, const fs_flow_key *key, uint64_t h) {
-  uint32_t pos = fsi_home_of(t, h);
-  const uint32_t tag = fsi_tag_of(h);
-  for (;;) {
-    uint32_t s = t->slots[pos];
-    if (s == FSI_SLOT_EMPTY)
-      return FSI_NIL;
-    if ((s & 0xFF000000u) == tag) {
-      uint32_t idx = s & 0x00FFFFFFu;
-      if (fsi_key_eq(&t->recs[idx].key, key))
-        return idx;
-    }
-    if (++pos == t->nslots)
-      pos = 0;
-  }
-}
-
 void fsi_index_insert(fs_tracker *t, uint64_t h, uint32_t idx) {
   uint32_t pos = fsi_home_of(t, h);
   while (t->slots[pos] != FSI_SLOT_EMPTY) {
@@ -77,27 +60,4 @@ void fsi_index_remove(fs_tracker *t, uint64_t h, uint32_t idx) {
     }
   }
   t->slots[hole] = FSI_SLOT_EMPTY;
-}
-
-uint32_t fsi_index_prefetch_record(const fs_tracker *t, uint64_t h) {
-  /* The first slot with the key's tag names the likely record; a wrong
-   * guess only costs a useless prefetch (and the caller checks the key). */
-  uint32_t pos = fsi_home_of(t, h);
-  const uint32_t tag = fsi_tag_of(h);
-  for (uint32_t n = 0; n < 4; n++) {
-    const uint32_t s = t->slots[pos];
-    if (s == FSI_SLOT_EMPTY)
-      return FSI_NIL;
-    if ((s & 0xFF000000u) == tag) {
-      const uint32_t idx = s & 0x00FFFFFFu;
-      const char *r = (const char *)&t->recs[idx];
-      for (size_t off = 0; off < sizeof(fsi_flow); off += 64)
-        __builtin_prefetch(r + off, 1);
-      __builtin_prefetch(r + sizeof(fsi_flow) - 1, 1);
-      return idx;
-    }
-    if (++pos == t->nslots)
-      pos = 0;
-  }
-  return FSI_NIL;
 }

@@ -167,13 +167,9 @@ struct fs_tracker {
 
 /* index.c */
 uint64_t fsi_key_hash(const fs_tracker *t, const fs_flow_key *key);
-uint32_t fsi_index_find(const fs_tracker *t, const fs_flow_key *key, uint64_t h);
 void fsi_index_insert(fs_tracker *t, uint64_t h, uint32_t idx);
 void fsi_index_remove(fs_tracker *t, uint64_t h, uint32_t idx);
 uint32_t fsi_index_slots_for(uint32_t max_flows);
-/* Starts loading the likely record of hash @p h; returns its index (a guess:
- * check that it is live and holds the key) or FSI_NIL. */
-uint32_t fsi_index_prefetch_record(const fs_tracker *t, uint64_t h);
 
 /* Home slot of hash @p h: the high 32 bits scaled to the table size (no power of two needed). */
 static inline uint32_t fsi_home_of(const fs_tracker *t, uint64_t h) {
@@ -254,6 +250,51 @@ static inline uint8_t fsi_ep_prev(const fsi_tcp_side *e) { return (uint8_t)(e->s
 static inline void fsi_ep_set(fsi_tcp_side *e, uint8_t st) {
   if ((e->state & 0x0F) != st)
     e->state = (uint8_t)(((e->state & 0x0F) << 4) | st);
+}
+
+/* index.c's lookups, inline for the packet path. */
+
+/* The record holding @p key (hash @p h), or FSI_NIL. */
+static inline uint32_t fsi_index_find(const fs_tracker *t, const fs_flow_key *key, uint64_t h) {
+  uint32_t pos = fsi_home_of(t, h);
+  const uint32_t tag = fsi_tag_of(h);
+  for (;;) {
+    uint32_t s = t->slots[pos];
+    if (s == FSI_SLOT_EMPTY)
+      return FSI_NIL;
+    if ((s & 0xFF000000u) == tag) {
+      uint32_t idx = s & 0x00FFFFFFu;
+      if (fsi_key_eq(&t->recs[idx].key, key))
+        return idx;
+    }
+    if (++pos == t->nslots)
+      pos = 0;
+  }
+}
+
+/* Starts loading the likely record of hash @p h; returns its index (a guess:
+ * check that it is live and holds the key) or FSI_NIL. */
+static inline uint32_t fsi_index_prefetch_record(const fs_tracker *t, uint64_t h) {
+  /* The first slot with the key's tag names the likely record; a wrong
+   * guess only costs a useless prefetch (and the caller checks the key). */
+  uint32_t pos = fsi_home_of(t, h);
+  const uint32_t tag = fsi_tag_of(h);
+  for (uint32_t n = 0; n < 4; n++) {
+    const uint32_t s = t->slots[pos];
+    if (s == FSI_SLOT_EMPTY)
+      return FSI_NIL;
+    if ((s & 0xFF000000u) == tag) {
+      const uint32_t idx = s & 0x00FFFFFFu;
+      const char *r = (const char *)&t->recs[idx];
+      for (size_t off = 0; off < sizeof(fsi_flow); off += 64)
+        __builtin_prefetch(r + off, 1);
+      __builtin_prefetch(r + sizeof(fsi_flow) - 1, 1);
+      return idx;
+    }
+    if (++pos == t->nslots)
+      pos = 0;
+  }
+  return FSI_NIL;
 }
 
 #endif /* FLOWSCOPE_TRACK_INTERNAL_H */
