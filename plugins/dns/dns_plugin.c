@@ -17,6 +17,7 @@ static const fs_session_parser_ops dns_session_ops = {
     .finish = fsi_dns_finish,
     .poison_reason = fsi_dns_poison_reason,
     .destroy = fsi_dns_destroy,
+    .idle = fsi_dns_idle,
 };
 
 static const fs_datagram_parser_ops dns_datagram_ops = {

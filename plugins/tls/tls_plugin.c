@@ -88,6 +88,12 @@ static void tls_finish(void *self, fs_time_ns ts) {
 
 static const char *tls_poison_reason(void *self) { return ((tls_parser *)self)->conn.poison; }
 
+/* finish() emits only a message not sent yet, once a hello was read. */
+static int tls_idle(void *self) {
+  const fsi_tls_conn *c = &((const tls_parser *)self)->conn;
+  return c->emitted || !(c->ch_done || c->sh_done);
+}
+
 static void tls_destroy(void *self) {
   tls_parser *p = self;
   if (!p)
@@ -131,6 +137,7 @@ static const fs_session_parser_ops tls_session_ops = {
     .finish = tls_finish,
     .poison_reason = tls_poison_reason,
     .destroy = tls_destroy,
+    .idle = tls_idle,
 };
 
 /* HTTPS, SMTPS, NNTPS, LDAPS, DNS over TLS, FTPS, TELNETS, IMAPS, IRCS,

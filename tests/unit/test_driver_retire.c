@@ -7,6 +7,8 @@
  * question is emitted by finish) counts its parser instances, so the tests
  * see when a parser is released and when a fresh one comes back, and that
  * the events are exactly the ones a parser living for the whole flow gives.
+ * Also: a parser that returned FS_PARSE_DONE and says it is idle is freed at
+ * once (TCP and UDP), again with the same events.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -67,6 +69,8 @@ static int qr_datagram(void *self, uint32_t side, const uint8_t *data, size_t le
   if (n > 0 && data[0] == 'Q') {
     memcpy(p->question, data, n);
     p->question[n] = '\0';
+  } else if (n > 0 && data[0] == 'X') {
+    return FS_PARSE_DONE;
   } else if (n > 0 && data[0] == 'R') {
     char text[40];
     snprintf(text, sizeof text, "%s+%.*s", p->question[0] ? p->question : "-", (int)n,
@@ -96,7 +100,8 @@ static int qr_idle(void *self) { return ((qr_parser *)self)->question[0] == '\0'
 
 static uint32_t qr_probe(const uint8_t *data, size_t len, uint32_t side) {
   (void)side;
-  return len > 0 && (data[0] == 'Q' || data[0] == 'R') ? FS_PROBE_YES : FS_PROBE_NO;
+  return len > 0 && (data[0] == 'Q' || data[0] == 'R' || data[0] == 'X') ? FS_PROBE_YES
+                                                                         : FS_PROBE_NO;
 }
 
 static const fs_datagram_parser_ops qr_ops = {
@@ -137,7 +142,73 @@ static const fs_protocol_desc qr_old_proto = {
     .datagram = &qr_old_ops,
 };
 
+/* ---- "line" (driver_test_parser.h) with a finish that emits nothing and
+ * an idle op, as a current plugin and as one built before the op existed ---- */
+
+static void quiet_finish(void *self, fs_time_ns ts) {
+  (void)self;
+  (void)ts;
+  n_finished++;
+}
+
+static void *counting_create(const fs_parser_env *env) {
+  n_created++;
+  return line_create(env);
+}
+
+static void counting_destroy(void *self) {
+  n_destroyed++;
+  line_destroy(self);
+}
+
+static int always_idle(void *self) {
+  (void)self;
+  return 1;
+}
+
+static const fs_session_parser_ops quiet_line_ops = {
+    .struct_size = sizeof(fs_session_parser_ops),
+    .create = counting_create,
+    .feed = line_feed,
+    .gap = line_gap,
+    .finish = quiet_finish,
+    .poison_reason = line_reason,
+    .destroy = counting_destroy,
+    .idle = always_idle,
+};
+
+static const fs_session_parser_ops quiet_line_old_ops = {
+    .struct_size = offsetof(fs_session_parser_ops, idle),
+    .create = counting_create,
+    .feed = line_feed,
+    .gap = line_gap,
+    .finish = quiet_finish,
+    .poison_reason = line_reason,
+    .destroy = counting_destroy,
+    .idle = always_idle,
+};
+
+static const fs_protocol_desc quiet_line_proto = {
+    .struct_size = sizeof(fs_protocol_desc),
+    .transports = FS_TRANSPORT_TCP,
+    .name = "line",
+    .probe_max_bytes = 16,
+    .probe = line_probe,
+    .session = &quiet_line_ops,
+};
+
+static const fs_protocol_desc quiet_line_old_proto = {
+    .struct_size = sizeof(fs_protocol_desc),
+    .transports = FS_TRANSPORT_TCP,
+    .name = "line",
+    .probe_max_bytes = 16,
+    .probe = line_probe,
+    .session = &quiet_line_old_ops,
+};
+
 static const fs_protocol_desc *const with_idle[] = {&qr_proto};
+static const fs_protocol_desc *const line_with_idle[] = {&quiet_line_proto};
+static const fs_protocol_desc *const line_without_idle[] = {&quiet_line_old_proto};
 static const fs_protocol_desc *const without_idle[] = {&qr_old_proto};
 
 /* ---- running ---- */
@@ -323,6 +394,86 @@ static void test_retired_flow_times_out(void **state) {
   fs_driver_destroy(d);
 }
 
+/* A datagram parser that says done while idle is freed at once and the
+ * flow retired; one that says done with a question pending keeps it for
+ * finish. Later datagrams of a done flow are not parsed either way. */
+static void test_done_datagram_parser(void **state) {
+  (void)state;
+  rec r;
+  fs_driver *d = make(&r, with_idle);
+  const step s[] = {{0, "X", 0}, {0, "Q1", 1000}, {1, "R1", 2000}};
+  feed(d, &s[0], 0);
+  fs_driver_counters c = counters(d);
+  assert_int_equal(c.parsers_released, 1);
+  assert_int_equal(c.flows_retired, 1);
+  assert_int_equal(n_destroyed, 1);
+  feed(d, &s[1], 0);
+  feed(d, &s[2], 0);
+  assert_int_equal(n_created, 1);
+  assert_int_equal(fs_driver_finish(d), 0);
+  static const char *const want[] = {"start", "end flush service=qr"};
+  expect_log(&r, want, 2);
+  fs_driver_destroy(d);
+
+  d = make(&r, with_idle);
+  const step t[] = {{0, "Q5", 0}, {0, "X", 1000}, {1, "R5", 2000}};
+  for (size_t i = 0; i < 3; i++)
+    feed(d, &t[i], 0);
+  c = counters(d);
+  assert_int_equal(c.parsers_released, 0);
+  assert_int_equal(c.flows_retired, 0);
+  assert_int_equal(fs_driver_finish(d), 0);
+  static const char *const want2[] = {"start", "msg 0 unanswered Q5", "end flush service=qr"};
+  expect_log(&r, want2, 3);
+  fs_driver_destroy(d);
+}
+
+/* "L:a", "L:BYE" (done), then more lines on both sides over one TCP
+ * connection; @p protos decides whether the parser has an idle op. */
+static fs_driver_counters run_line_done(rec *r, const fs_protocol_desc *const *protos) {
+  fs_driver *d = make(r, protos);
+  const tf_conn c = {{10, 2, 0, 1}, {10, 2, 0, 2}, 41000, 7000};
+  const uint32_t ci = 100, si = 900;
+  static const char req[] = "L:a\nL:BYE\nL:after\n", resp[] = "L:b\n";
+  tf_frame f;
+  fs_time_ns ts = T0;
+  tf_tcp(&f, &c, 0, ci, 0, 0x02, NULL, 0, ts += 1000);
+  fs_packet_view v = tf_view(&f);
+  assert_int_equal(fs_driver_feed(d, &v), 0);
+  tf_tcp(&f, &c, 1, si, ci + 1, 0x12, NULL, 0, ts += 1000);
+  v = tf_view(&f);
+  assert_int_equal(fs_driver_feed(d, &v), 0);
+  tf_tcp(&f, &c, 0, ci + 1, si + 1, 0x18, req, sizeof req - 1, ts += 1000);
+  v = tf_view(&f);
+  assert_int_equal(fs_driver_feed(d, &v), 0);
+  /* Done: with an idle op the parser is gone before the flow ends. */
+  int released_early = n_destroyed;
+  tf_tcp(&f, &c, 1, si + 1, ci + sizeof req, 0x18, resp, sizeof resp - 1, ts += 1000);
+  v = tf_view(&f);
+  assert_int_equal(fs_driver_feed(d, &v), 0);
+  assert_int_equal(fs_driver_finish(d), 0);
+  fs_driver_counters out = counters(d);
+  fs_driver_destroy(d);
+  assert_int_equal(released_early, (int)out.parsers_released);
+  assert_int_equal(n_created, 1);
+  assert_int_equal(n_finished, 1);
+  assert_int_equal(n_destroyed, 1);
+  return out;
+}
+
+static void test_done_session_parser(void **state) {
+  (void)state;
+  rec with, without;
+  fs_driver_counters a = run_line_done(&with, line_with_idle);
+  fs_driver_counters b = run_line_done(&without, line_without_idle);
+  assert_int_equal(a.parsers_released, 1);
+  assert_int_equal(b.parsers_released, 0);
+  /* Lines up to the done one, nothing after it, one end: the same both ways. */
+  static const char *const want[] = {"start", "msg 0 L:a", "msg 0 L:BYE", "end flush service=line"};
+  expect_log(&with, want, 4);
+  expect_log(&without, want, 4);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_idle_parser_retired_then_revived),
@@ -331,6 +482,8 @@ int main(void) {
       cmocka_unit_test(test_parser_without_idle_kept),
       cmocka_unit_test(test_unclaimed_flow_retired),
       cmocka_unit_test(test_retired_flow_times_out),
+      cmocka_unit_test(test_done_datagram_parser),
+      cmocka_unit_test(test_done_session_parser),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

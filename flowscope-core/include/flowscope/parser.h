@@ -99,6 +99,14 @@ typedef struct fs_session_parser_ops {
   const char *(*poison_reason)(void *self);
   /** Releases the instance; must not emit. */
   void (*destroy)(void *self);
+  /**
+   * Optional: nonzero when finish() would emit nothing. The host asks only
+   * after the parser returned FS_PARSE_DONE (it feeds it nothing more and
+   * does not tick it), and may then finish and destroy it at once instead
+   * of when the flow ends, to save memory. Hosts check FS_HAS_MEMBER before
+   * calling it. Appended in 1.1.
+   */
+  int (*idle)(void *self);
 } fs_session_parser_ops;
 
 /** Parser of one UDP (or other datagram) flow. Since 1.0. */
@@ -123,7 +131,8 @@ typedef struct fs_datagram_parser_ops {
    * and a parser newly created for this flow would handle its next datagram
    * exactly as this one would. The host may then finish and destroy it
    * between datagrams to save memory on idle flows, and create a fresh one
-   * if the flow sends again. Hosts check FS_HAS_MEMBER before calling it.
+   * if the flow sends again (not after FS_PARSE_DONE: the flow stays
+   * bypassed). Hosts check FS_HAS_MEMBER before calling it.
    * Appended in 1.1.
    */
   int (*idle)(void *self);

@@ -99,6 +99,9 @@ typedef struct fs_driver_counters {
   uint64_t flows_retired;
   /** Retired flows that sent again and got a fresh parser. */
   uint64_t flows_revived;
+  /** Parsers finished and freed as soon as they returned FS_PARSE_DONE,
+   *  because their idle op said finish would emit nothing. */
+  uint64_t parsers_released;
 } fs_driver_counters;
 
 /** Fills @p cfg with defaults (all nested configs included). */

@@ -60,6 +60,7 @@ void fsi_parse_status(fsi_dflow *fl, uint32_t side, int status, fs_time_ns ts) {
   }
   if (status == FS_PARSE_DONE) {
     fsi_dflow_bypass(fl);
+    fsi_parser_release_done(fl, ts);
     return;
   }
   if (status != FS_PARSE_POISON || (fl->flags & FSI_DF_POISONED))

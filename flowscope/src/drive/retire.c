@@ -13,6 +13,10 @@
  * tails, diagnostics), hand-offs, unconsumed-byte drops, anomalies sent this
  * tick, a pending end, a poisoned parser, and flows revived once already
  * (so a busy flow costs at most one extra parser, not one per datagram).
+ *
+ * Any flow (TCP too) whose parser returned FS_PARSE_DONE is bypassed: the
+ * parser is fed and ticked no more, only finished at the end. When it says
+ * it is idle (finish would emit nothing) it is finished and freed at once.
  */
 #include <string.h>
 
@@ -47,4 +51,28 @@ void *fsi_dflow_retire(fsi_dflow *fl, fs_time_ns ts) {
   d->ctr.flows_retired++;
   fsi_dflow_free(fl);
   return fsi_retired_tag(d, proto);
+}
+
+void fsi_parser_release_done(fsi_dflow *fl, fs_time_ns ts) {
+  fs_driver *d = fl->d;
+  if (fl->parser == NULL || (fl->flags & FSI_DF_POISONED) || fl->proto < 0)
+    return;
+  const fs_protocol_desc *p = d->protos[fl->proto].desc;
+  if (fl->flags & FSI_DF_TCP) {
+    const fs_session_parser_ops *ops = p->session;
+    if (!FS_HAS_MEMBER(ops, fs_session_parser_ops, idle) || ops->idle == NULL ||
+        !ops->idle(fl->parser))
+      return;
+    ops->finish(fl->parser, ts);
+    ops->destroy(fl->parser);
+  } else {
+    const fs_datagram_parser_ops *ops = p->datagram;
+    if (!FS_HAS_MEMBER(ops, fs_datagram_parser_ops, idle) || ops->idle == NULL ||
+        !ops->idle(fl->parser))
+      return;
+    ops->finish(fl->parser, ts);
+    ops->destroy(fl->parser);
+  }
+  fl->parser = NULL;
+  d->ctr.parsers_released++;
 }
