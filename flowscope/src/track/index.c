@@ -5,17 +5,9 @@
  * most 0.5 at max_flows. Deletion shifts later entries back (no
  * tombstones), so lookups never degrade after churn.
  */
-#define XXH_INLINE_ALL
-#include <xxhash.h>
-
 #include <string.h>
 
 #include "track/track_internal.h"
-
-uint64_t fsi_key_hash(const fs_tracker *t, const fs_flow_key *key) {
-  /* Bidirectional keys are canonical, so hashing the bytes is symmetric. */
-  return XXH3_64bits_withSeed(key, sizeof(*key), t->cfg.hash_seed);
-}
 
 uint32_t fsi_index_slots_for(uint32_t max_flows) {
   /* Load <= 0.5: short clusters keep inserts, misses and the backward

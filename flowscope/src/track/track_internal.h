@@ -13,6 +13,11 @@
 
 #include "flowscope/tracker.h"
 
+#ifndef XXH_INLINE_ALL
+#define XXH_INLINE_ALL
+#endif
+#include <xxhash.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -166,7 +171,6 @@ struct fs_tracker {
 };
 
 /* index.c */
-uint64_t fsi_key_hash(const fs_tracker *t, const fs_flow_key *key);
 void fsi_index_insert(fs_tracker *t, uint64_t h, uint32_t idx);
 void fsi_index_remove(fs_tracker *t, uint64_t h, uint32_t idx);
 uint32_t fsi_index_slots_for(uint32_t max_flows);
@@ -252,7 +256,13 @@ static inline void fsi_ep_set(fsi_tcp_side *e, uint8_t st) {
     e->state = (uint8_t)(((e->state & 0x0F) << 4) | st);
 }
 
-/* index.c's lookups, inline for the packet path. */
+/* index.c's hash and lookups, inline for the packet path. */
+
+/* The table hash of @p key: XXH3-64 seeded with hash_seed over the 48 key
+ * bytes (bidirectional keys are canonical, so it is symmetric). */
+static inline uint64_t fsi_key_hash(const fs_tracker *t, const fs_flow_key *key) {
+  return XXH3_64bits_withSeed(key, sizeof(*key), t->cfg.hash_seed);
+}
 
 /* The record holding @p key (hash @p h), or FSI_NIL. */
 static inline uint32_t fsi_index_find(const fs_tracker *t, const fs_flow_key *key, uint64_t h) {
