@@ -210,9 +210,7 @@ int fsi_likely_server_port(uint16_t port, uint32_t proto);
 /* checksum.c: 1 when the TCP/UDP checksum is right or cannot be checked. */
 int fsi_l4_checksum_ok(const fs_extract_result *ex);
 
-/* history.c */
-void fsi_hist_add(fsi_flow *f, char letter);
-int fsi_hist_check(fsi_flow *f, uint32_t s, uint8_t bit, char upper);
+/* history.c (the once-per-direction rules inline, below) */
 void fsi_hist_scaled(fsi_flow *f, uint32_t s, char upper, uint32_t count);
 
 /* conn_state.c */
@@ -254,6 +252,32 @@ static inline uint8_t fsi_ep_prev(const fsi_tcp_side *e) { return (uint8_t)(e->s
 static inline void fsi_ep_set(fsi_tcp_side *e, uint8_t st) {
   if ((e->state & 0x0F) != st)
     e->state = (uint8_t)(((e->state & 0x0F) << 4) | st);
+}
+
+/* History letters (history.c describes the rules). */
+
+/* Appends @p letter, or notes that the history was cut. */
+static inline void fsi_hist_add(fsi_flow *f, char letter) {
+  if (f->hist_len < FSI_HIST_LEN)
+    f->hist[f->hist_len++] = letter;
+  else
+    f->flags |= FSI_F_HIST_TRUNC;
+}
+
+/* @p upper for the initiator, its lower case for the responder. */
+static inline char fsi_side_case(uint32_t s, char upper) {
+  return s == FS_SIDE_INITIATOR ? upper : (char)(upper - 'A' + 'a');
+}
+
+/* Once per direction: records the letter the first time (returns 0), or
+ * returns 1 when it was recorded before. */
+static inline int fsi_hist_check(fsi_flow *f, uint32_t s, uint8_t bit, char upper) {
+  uint8_t *seen = (f->key.proto == FS_L4_TCP) ? &f->u.tcp[s].hist_seen : &f->u.dg[s].hist_seen;
+  if (*seen & bit)
+    return 1;
+  *seen |= bit;
+  fsi_hist_add(f, fsi_side_case(s, upper));
+  return 0;
 }
 
 /* index.c's hash and lookups, inline for the packet path. */
