@@ -184,12 +184,69 @@ static void test_wild_sequence_numbers(void **state) {
   fs_tracker_destroy(t);
 }
 
+/* A packet of a TCP connection whose TCP header was cut off (has_tcp 0,
+ * e.g. by the snap length) is counted, and changes nothing else: the
+ * connection's sequence state, history and end are those of the same
+ * connection without it. */
+static void test_tcp_packet_without_header(void **state) {
+  (void)state;
+  const th_conn c = {40000, 80, FS_L4_TCP};
+  fs_extract_result seq[8] = {
+      th_tcp(&c, TH_C2S, FS_TCP_SYN, 1000, 0, 0, 512),
+      th_tcp(&c, TH_S2C, FS_TCP_SYN | FS_TCP_ACK, 5000, 1001, 0, 512),
+      th_tcp(&c, TH_C2S, FS_TCP_ACK, 1001, 5001, 0, 512),
+      th_tcp(&c, TH_C2S, FS_TCP_ACK | FS_TCP_PSH, 1001, 5001, 100, 512),
+      th_tcp(&c, TH_S2C, FS_TCP_ACK, 5001, 1101, 0, 512),
+      th_tcp(&c, TH_C2S, FS_TCP_FIN | FS_TCP_ACK, 1101, 5001, 0, 512),
+      th_tcp(&c, TH_S2C, FS_TCP_FIN | FS_TCP_ACK, 5001, 1102, 0, 512),
+      th_tcp(&c, TH_C2S, FS_TCP_ACK, 1102, 5002, 0, 512),
+  };
+  /* The cut packet: a client packet of 1,400 IP bytes with no TCP fields. */
+  fs_extract_result cut = th_tcp(&c, TH_C2S, 0, 0, 0, 0, 0);
+  cut.has_tcp = 0;
+  memset(&cut.tcp, 0, sizeof cut.tcp);
+  cut.ip_len = 1400;
+  cut.payload_len = 1380;
+  th_rec ra = {0}, rb = {0};
+  fs_tracker *a = th_tracker(&ra, 0), *b = th_tracker(&rb, 0);
+  assert_non_null(a);
+  assert_non_null(b);
+  for (int i = 0; i < 8; i++) {
+    fs_time_ns ts = 1000000000ull + (fs_time_ns)i * 1000000ull;
+    assert_int_equal(th_feed(a, &seq[i], ts, NULL), 0);
+    assert_int_equal(th_feed(b, &seq[i], ts, NULL), 0);
+    if (i == 3) /* after the data, before the server's ACK */
+      assert_int_equal(th_feed(b, &cut, ts + 1, NULL), 0);
+  }
+  fs_tracker_flush(a);
+  fs_tracker_flush(b);
+  const th_ev *ea = th_last(&ra, FS_EV_FLOW_ENDED), *eb = th_last(&rb, FS_EV_FLOW_ENDED);
+  assert_non_null(ea);
+  assert_non_null(eb);
+  assert_int_equal(th_count(&ra, FS_EV_FLOW_ENDED), 1);
+  assert_int_equal(th_count(&rb, FS_EV_FLOW_ENDED), 1);
+  assert_string_equal(eb->stats.history, ea->stats.history);
+  assert_string_equal(eb->stats.history, "ShADaFf"); /* Zeek's letters for this exchange */
+  assert_string_equal(eb->stats.conn_state, ea->stats.conn_state);
+  assert_string_equal(eb->stats.conn_state, "SF");
+  assert_int_equal(eb->end_reason, ea->end_reason);
+  assert_int_equal(eb->stats.side[0].payload_bytes, ea->stats.side[0].payload_bytes);
+  assert_int_equal(eb->stats.side[1].payload_bytes, ea->stats.side[1].payload_bytes);
+  assert_int_equal(eb->stats.side[0].packets + eb->stats.side[1].packets,
+                   ea->stats.side[0].packets + ea->stats.side[1].packets + 1);
+  fs_tracker_destroy(a);
+  fs_tracker_destroy(b);
+  free(ra.ev);
+  free(rb.ev);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_syn_flood),
       cmocka_unit_test(test_port_scan),
       cmocka_unit_test(test_time_chaos),
       cmocka_unit_test(test_wild_sequence_numbers),
+      cmocka_unit_test(test_tcp_packet_without_header),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -641,11 +641,13 @@ static inline __attribute__((always_inline)) int track_one(fs_tracker *t, const 
     fsi_tcp_packet(t, f, s, ex);
     f->state = (uint8_t)fsi_derive_state(f);
     s = fsi_side_of(f, ex->orientation); /* a flip may have swapped the sides */
-  } else {
+  } else if (f->key.proto != FS_L4_TCP) {
     f->u.dg[s].payload += dgram_wire_payload(ex);
     if (f->key.proto == FS_L4_UDP)
       fsi_hist_check(f, s, FSI_H_DATA, 'D');
   }
+  /* A TCP packet without its TCP header (cut by the snap length) is
+   * counted above and changes nothing else: u holds the TCP endpoints. */
 
   /* STARTED carries the state after the first packet; later changes are
    * reported as STATE_CHANGE. */
