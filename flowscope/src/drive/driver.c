@@ -377,15 +377,17 @@ int fs_driver_feed(fs_driver *d, const fs_packet_view *pkt) {
   return process(d, pkt, prep, &ex, 0, 0);
 }
 
-/* Starts loading the parts of a flow's driver state one packet touches. */
-static void prefetch_flow(const fsi_dflow *fl, uint32_t dir, int tcp) {
-  /* The common part: the flags and key every packet reads sit past the
-   * first line. */
+/* Starts loading the part of a flow's driver state every packet touches:
+ * the flags and key sit past the first line. */
+static void prefetch_flow(const fsi_dflow *fl) {
   const char *p = (const char *)fl;
   for (size_t off = 0; off < sizeof(fsi_dflow); off += 64)
     __builtin_prefetch(p + off, 1);
-  if (!tcp)
-    return;
+}
+
+/* The same for a TCP segment's reassembler (kept apart from prefetch_flow:
+ * with an early return inside one function GCC 12 dropped every prefetch). */
+static void prefetch_reasm(const fsi_dflow *fl, uint32_t dir) {
   const fsi_reasm *rs = fsi_dflow_crs(fl);
   const char *r = (const char *)&rs[dir & 1u];
   for (size_t off = 0; off < sizeof(fsi_reasm); off += 64)
@@ -439,8 +441,11 @@ int fs_driver_feed_batch(fs_driver *d, const fs_packet_view *pkts, size_t n) {
         fsi_tracker_prefetch_record(d->tr, b->h[r]);
       if (f < m && b->prep[f] == 0) {
         const fsi_dflow *fl = fsi_tracker_peek_user(d->tr, &b->ex[f].key, b->h[f]);
-        if (fl != NULL && fsi_retired_proto(d, fl) == -2)
-          prefetch_flow(fl, b->ex[f].orientation, b->ex[f].l4proto == FS_L4_TCP);
+        if (fl != NULL && fsi_retired_proto(d, fl) == -2) {
+          prefetch_flow(fl);
+          if (b->ex[f].l4proto == FS_L4_TCP)
+            prefetch_reasm(fl, b->ex[f].orientation);
+        }
       }
       if (j + 1 < m && b->prep[j + 1] == 0 && b->ex[j + 1].payload_len > 0) {
         const fsi_dflow *fl = fsi_tracker_peek_user(d->tr, &b->ex[j + 1].key, b->h[j + 1]);
