@@ -426,6 +426,9 @@ void fsi_engine_counters_get(fsi_engine *e, fsi_engine_counters *out) {
       out->events_dropped += dc.events_dropped;
       out->handoffs += dc.handoffs;
       out->handoffs_refused += dc.handoffs_refused;
+      out->flows_retired += dc.flows_retired;
+      out->flows_revived += dc.flows_revived;
+      out->parsers_released += dc.parsers_released;
     }
     return;
   }
@@ -446,6 +449,9 @@ void fsi_engine_counters_get(fsi_engine *e, fsi_engine_counters *out) {
     out->events_dropped = dc.events_dropped;
     out->handoffs = dc.handoffs;
     out->handoffs_refused = dc.handoffs_refused;
+    out->flows_retired = dc.flows_retired;
+    out->flows_revived = dc.flows_revived;
+    out->parsers_released = dc.parsers_released;
     return;
   }
   *out = e->ctr;

@@ -26,6 +26,9 @@ typedef struct fsi_engine_counters {
   uint64_t events_dropped;      /**< events lost */
   uint64_t handoffs;            /**< parsers that handed their flow to detection again */
   uint64_t handoffs_refused;    /**< hand-offs beyond the per-flow bound (taken as done) */
+  uint64_t flows_retired;       /**< UDP flows whose driver state was released early */
+  uint64_t flows_revived;       /**< retired flows that sent again */
+  uint64_t parsers_released;    /**< parsers freed once done and idle */
 } fsi_engine_counters;
 
 /**

@@ -52,6 +52,9 @@ void fsi_stats_print(FILE *f, fs_source *src, fsi_engine *e, const fsi_output *o
           (unsigned long long)dc.detect_unclaimed, (unsigned long long)dc.reasm_dropped_bytes,
           (unsigned long long)dc.events_dropped, (unsigned long long)dc.handoffs,
           (unsigned long long)dc.handoffs_refused);
+  fprintf(f, "stats: memory: flows retired %llu (revived %llu), parsers released early %llu\n",
+          (unsigned long long)dc.flows_retired, (unsigned long long)dc.flows_revived,
+          (unsigned long long)dc.parsers_released);
   if (out) {
     fprintf(f, "stats: records: ");
     l.n = 0;
