@@ -231,11 +231,12 @@ static int feed_sessions(fsi_engine *e, const fs_packet_view *pkt) {
   return 0;
 }
 
-int fsi_engine_feed(fsi_engine *e, const fs_packet_view *pkt) {
-  if (e->workers)
-    return fs_workers_feed(e->workers, pkt);
-  if (e->driver)
-    return feed_sessions(e, pkt);
+/* Counts, deduplicates, extracts and queues one packet of the flows
+ * engine. With @p in_place the packet's bytes outlive the queue (a batch
+ * from the source), so an extraction that points into the packet is
+ * queued as it is; otherwise (and for reassembled fragments, which point
+ * into the extractor's buffer) its headers are copied. */
+static int flows_one(fsi_engine *e, const fs_packet_view *pkt, int in_place) {
   e->ctr.packets++;
   e->ctr.bytes += pkt->caplen;
   if (e->dedup && fs_dedup_check(e->dedup, pkt)) {
@@ -252,71 +253,43 @@ int fsi_engine_feed(fsi_engine *e, const fs_packet_view *pkt) {
   }
   if (rc < 0)
     return rc;
-  if (queue_packet(e, pkt, r)) {
-    if (e->q_len == QUEUE_LEN)
-      return drain(e);
-    return 0;
-  }
-  /* Headers too long to copy: keep order, then track it from its own bytes. */
-  rc = drain(e);
-  if (rc != 0)
+  int inside = in_place && (r->l3 == NULL ||
+                            (r->l3 >= pkt->data && r->l3 + r->l3_len <= pkt->data + pkt->caplen));
+  if (inside) {
+    e->q_pkt[e->q_len++] = *pkt;
+  } else if (!queue_packet(e, pkt, r)) {
+    /* Headers too long to copy: keep order, then track it from its own bytes. */
+    rc = drain(e);
+    if (rc != 0)
+      return rc;
+    e->res = *r;
+    e->in_track = 1;
+    rc = fs_tracker_track(e->tracker, pkt, &e->res, NULL);
+    e->in_track = 0;
+    if (rc == 0)
+      e->ctr.packets_in_flows++;
     return rc;
-  e->res = *r;
-  e->in_track = 1;
-  rc = fs_tracker_track(e->tracker, pkt, &e->res, NULL);
-  e->in_track = 0;
-  if (rc == 0)
-    e->ctr.packets_in_flows++;
-  return rc;
+  }
+  return e->q_len == QUEUE_LEN ? drain(e) : 0;
 }
 
-/* Flows from a batch: extractions that point into their packet stay as
- * they are (the packet outlives the batch's tracking); the rare one that
- * points elsewhere (reassembled fragments) is made independent. */
+int fsi_engine_feed(fsi_engine *e, const fs_packet_view *pkt) {
+  if (e->workers)
+    return fs_workers_feed(e->workers, pkt);
+  if (e->driver)
+    return feed_sessions(e, pkt);
+  return flows_one(e, pkt, 0);
+}
+
+/* Flows from a batch: tracked before the call returns, as the packets'
+ * bytes are the source's until its next read. */
 static int feed_flows_batch(fsi_engine *e, const fs_packet_view *pkts, size_t n) {
   for (size_t j = 0; j < n; j++) {
-    const fs_packet_view *pkt = &pkts[j];
-    e->ctr.packets++;
-    e->ctr.bytes += pkt->caplen;
-    if (e->dedup && fs_dedup_check(e->dedup, pkt)) {
-      e->ctr.skipped[FS_SKIP_DUPLICATE]++;
-      continue;
-    }
-    fs_extract_result *r = &e->q_res[e->q_len];
-    memset(r, 0, sizeof *r);
-    r->struct_size = sizeof *r;
-    int rc = e->ex.ops->extract(e->ex.self, pkt, r);
-    if (rc > 0) {
-      e->ctr.skipped[rc < 32 ? rc : FS_SKIP_MALFORMED]++;
-      continue;
-    }
-    if (rc < 0)
+    int rc = flows_one(e, &pkts[j], 1);
+    if (rc != 0)
       return rc;
-    int inside =
-        r->l3 == NULL || (r->l3 >= pkt->data && r->l3 + r->l3_len <= pkt->data + pkt->caplen);
-    if (inside) {
-      e->q_pkt[e->q_len++] = *pkt;
-    } else if (!queue_packet(e, pkt, r)) {
-      rc = drain(e); /* keep the order, then track it from its own bytes */
-      if (rc == 0) {
-        e->res = *r;
-        e->in_track = 1;
-        rc = fs_tracker_track(e->tracker, pkt, &e->res, NULL);
-        e->in_track = 0;
-        if (rc == 0)
-          e->ctr.packets_in_flows++;
-      }
-      if (rc != 0)
-        return rc;
-      continue;
-    }
-    if (e->q_len == QUEUE_LEN) {
-      rc = drain(e);
-      if (rc != 0)
-        return rc;
-    }
   }
-  return drain(e); /* the packets' bytes are gone after this call */
+  return drain(e);
 }
 
 int fsi_engine_feed_batch(fsi_engine *e, const fs_packet_view *pkts, size_t n) {
