@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "capture_walk.h"
 #include "flowscope/flowscope.h"
 
 typedef struct outcome {
@@ -652,50 +653,27 @@ static void test_block_reader_in_use(void **state) {
 
 /* ---- real captures ---- */
 
-static int is_capture_name(const char *n) {
-  size_t l = strlen(n);
-  return (l > 5 && strcmp(n + l - 5, ".pcap") == 0) ||
-         (l > 7 && strcmp(n + l - 7, ".pcapng") == 0) ||
-         (l > 4 && strcmp(n + l - 4, ".cap") == 0) || (l > 5 && strcmp(n + l - 5, ".trace") == 0);
-}
+/* What the walks below add up. */
+typedef struct walk_totals {
+  size_t files;
+  uint64_t packets;
+} walk_totals;
 
-static void walk(const char *dir, size_t *files, uint64_t *packets) {
-  DIR *d = opendir(dir);
-  if (!d)
-    return;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.')
-      continue;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    struct stat st;
-    if (stat(path, &st) != 0)
-      continue;
-    size_t l = strlen(e->d_name);
-    if (S_ISDIR(st.st_mode)) {
-      if (!(l > 6 && strcmp(e->d_name + l - 6, ".truth") == 0))
-        walk(path, files, packets);
-      continue;
-    }
-    if (!is_capture_name(e->d_name))
-      continue;
-    int orc = 0;
-    outcome o = compare_reads(path, NULL, &orc);
-    compare_batches(path);
-    *packets += o.packets;
-    (*files)++;
-  }
-  closedir(d);
+static void compare_capture(const char *path, void *ctx) {
+  walk_totals *w = ctx;
+  int orc = 0;
+  outcome o = compare_reads(path, NULL, &orc);
+  compare_batches(path);
+  w->packets += o.packets;
+  w->files++;
 }
 
 static void test_data_captures(void **state) {
   (void)state;
-  size_t files = 0;
-  uint64_t packets = 0;
-  walk(FS_TEST_DATA, &files, &packets);
-  print_message("tests/data: %zu captures, %llu packets\n", files, (unsigned long long)packets);
-  assert_true(files >= 1 && packets > 0);
+  walk_totals w = {0, 0};
+  fs_test_walk_captures(FS_TEST_DATA, compare_capture, &w);
+  print_message("tests/data: %zu captures, %llu packets\n", w.files, (unsigned long long)w.packets);
+  assert_true(w.files >= 1 && w.packets > 0);
 }
 
 static void test_corpus_captures(void **state) {
@@ -708,11 +686,10 @@ static void test_corpus_captures(void **state) {
     print_message("corpus not configured (FLOWSCOPE_CORPUS): skipped\n");
     skip();
   }
-  size_t files = 0;
-  uint64_t packets = 0;
-  walk(corpus, &files, &packets);
-  print_message("corpus: %zu captures, %llu packets\n", files, (unsigned long long)packets);
-  assert_true(files >= 100);
+  walk_totals w = {0, 0};
+  fs_test_walk_captures(corpus, compare_capture, &w);
+  print_message("corpus: %zu captures, %llu packets\n", w.files, (unsigned long long)w.packets);
+  assert_true(w.files >= 100);
 }
 
 int main(void) {

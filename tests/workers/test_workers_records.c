@@ -6,7 +6,6 @@
  * fragments, IPv6, TCP and UDP), on every capture in tests/data, and on
  * every capture of the corpus when it is present. Also under tiny rings
  * and queues, where the feeder and workers wait on each other constantly. */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "capture_walk.h"
 #include "flowscope/workers.h"
 #include "fs_gen.h"
 #include "workers_records.h"
@@ -276,50 +276,27 @@ static void test_tiny_rings(void **state) {
   cap_free(&c);
 }
 
-static int is_capture_name(const char *n) {
-  size_t l = strlen(n);
-  return (l > 5 && strcmp(n + l - 5, ".pcap") == 0) ||
-         (l > 7 && strcmp(n + l - 7, ".pcapng") == 0) || (l > 4 && strcmp(n + l - 4, ".cap") == 0);
-}
+/* What the walks below add up. */
+typedef struct walk_totals {
+  size_t files, records;
+} walk_totals;
 
-/* Every capture under @p dir (recursively, skipping *.truth folders). */
-static void walk(const char *dir, size_t *files, size_t *records) {
-  DIR *d = opendir(dir);
-  if (!d)
-    return;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.')
-      continue;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    struct stat st;
-    if (stat(path, &st) != 0)
-      continue;
-    size_t l = strlen(e->d_name);
-    if (S_ISDIR(st.st_mode)) {
-      if (!(l > 6 && strcmp(e->d_name + l - 6, ".truth") == 0))
-        walk(path, files, records);
-      continue;
-    }
-    if (!is_capture_name(e->d_name))
-      continue;
-    capture c = {0};
-    if (cap_load(&c, path) && c.n > 0) {
-      *records += compare_all(&c, path, 0, 2, path);
-      (*files)++;
-    }
-    cap_free(&c);
+static void compare_capture(const char *path, void *ctx) {
+  walk_totals *w = ctx;
+  capture c = {0};
+  if (cap_load(&c, path) && c.n > 0) {
+    w->records += compare_all(&c, path, 0, 2, path);
+    w->files++;
   }
-  closedir(d);
+  cap_free(&c);
 }
 
 static void test_data_captures(void **state) {
   (void)state;
-  size_t files = 0, records = 0;
-  walk(FS_TEST_DATA, &files, &records);
-  print_message("tests/data: %zu captures, %zu records each run\n", files, records);
-  assert_true(files >= 1);
+  walk_totals w = {0, 0};
+  fs_test_walk_captures(FS_TEST_DATA, compare_capture, &w);
+  print_message("tests/data: %zu captures, %zu records each run\n", w.files, w.records);
+  assert_true(w.files >= 1);
 }
 
 static void test_corpus_captures(void **state) {
@@ -332,10 +309,10 @@ static void test_corpus_captures(void **state) {
     print_message("corpus not configured (FLOWSCOPE_CORPUS): skipped\n");
     skip();
   }
-  size_t files = 0, records = 0;
-  walk(corpus, &files, &records);
-  print_message("corpus: %zu captures, %zu records each run\n", files, records);
-  assert_true(files > 0);
+  walk_totals w = {0, 0};
+  fs_test_walk_captures(corpus, compare_capture, &w);
+  print_message("corpus: %zu captures, %zu records each run\n", w.files, w.records);
+  assert_true(w.files > 0);
 }
 
 static int setup(void **state) {
