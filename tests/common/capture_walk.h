@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -16,6 +17,18 @@ static inline int fs_test_is_capture_name(const char *n) {
   return (l > 5 && strcmp(n + l - 5, ".pcap") == 0) ||
          (l > 7 && strcmp(n + l - 7, ".pcapng") == 0) ||
          (l > 4 && strcmp(n + l - 4, ".cap") == 0) || (l > 6 && strcmp(n + l - 6, ".trace") == 0);
+}
+
+/* The corpus folder: $FLOWSCOPE_CORPUS, else the one configured at build
+ * time (@p configured, FS_CORPUS); NULL when neither names a folder. */
+static inline const char *fs_test_corpus_dir(const char *configured) {
+  const char *corpus = getenv("FLOWSCOPE_CORPUS");
+  if (!corpus || !corpus[0])
+    corpus = configured;
+  struct stat st;
+  if (!corpus || !corpus[0] || stat(corpus, &st) != 0 || !S_ISDIR(st.st_mode))
+    return NULL;
+  return corpus;
 }
 
 /* Called with the path of each capture. */

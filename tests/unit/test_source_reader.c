@@ -678,11 +678,8 @@ static void test_data_captures(void **state) {
 
 static void test_corpus_captures(void **state) {
   (void)state;
-  const char *corpus = getenv("FLOWSCOPE_CORPUS");
-  if (!corpus || !corpus[0])
-    corpus = FS_CORPUS;
-  struct stat st;
-  if (!corpus[0] || stat(corpus, &st) != 0 || !S_ISDIR(st.st_mode)) {
+  const char *corpus = fs_test_corpus_dir(FS_CORPUS);
+  if (!corpus) {
     print_message("corpus not configured (FLOWSCOPE_CORPUS): skipped\n");
     skip();
   }
