@@ -209,6 +209,9 @@ int fsi_cmd_run(const fsi_opts *o) {
   /* Files are read in batches that stay valid while the engine works on
    * them; live capture and replay take one packet at a time. */
   fs_packet_view pkts[READ_BATCH];
+  memset(pkts, 0, sizeof pkts);
+  for (size_t j = 0; j < READ_BATCH; j++)
+    pkts[j].struct_size = sizeof pkts[j];
   size_t batch = live || replay ? 1 : READ_BATCH;
   int damaged = 0, failed = 0;
   char damage[FS_ERRBUF_SIZE + 64] = "";
@@ -216,10 +219,7 @@ int fsi_cmd_run(const fsi_opts *o) {
   for (;;) {
     if (fsi_signals_stop_requested())
       break;
-    memset(pkts, 0, sizeof pkts[0] * batch);
-    for (size_t j = 0; j < batch; j++)
-      pkts[j].struct_size = sizeof pkts[j];
-    int r = fs_source_next_batch(src, pkts, batch);
+    int r = fs_source_next_batch(src, pkts, batch); /* fills every field it returns */
     if (r >= 1) {
       if (replay)
         pace(&pc, o->speed, pkts[0].ts);
