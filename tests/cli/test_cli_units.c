@@ -207,19 +207,25 @@ static void test_community_id_baseline(void **state) {
   }
 }
 
+/* A TCP/IPv4 five-tuple key with A = @p a:@p pa and B = @p b:@p pb. */
+static fs_flow_key tcp_v4_key(const char *a, uint16_t pa, const char *b, uint16_t pb) {
+  fs_flow_key k;
+  memset(&k, 0, sizeof k);
+  k.kind = FS_KEY_FIVE_TUPLE_V4;
+  k.proto = 6;
+  assert_int_equal(inet_pton(AF_INET, a, k.addr_a), 1);
+  assert_int_equal(inet_pton(AF_INET, b, k.addr_b), 1);
+  k.port_a = pa;
+  k.port_b = pb;
+  return k;
+}
+
 /* From the flow record side: flowinfo of a key with either orientation gives the same id. */
 static void test_community_id_from_key(void **state) {
   (void)state;
   /* 128.232.110.120:34855 -> 66.35.250.204:80 (baseline rows 18/19). The
    * canonical key puts the lower address (66.35.250.204) in A. */
-  fs_flow_key k;
-  memset(&k, 0, sizeof k);
-  k.kind = FS_KEY_FIVE_TUPLE_V4;
-  k.proto = 6;
-  inet_pton(AF_INET, "66.35.250.204", k.addr_a);
-  inet_pton(AF_INET, "128.232.110.120", k.addr_b);
-  k.port_a = 80;
-  k.port_b = 34855;
+  fs_flow_key k = tcp_v4_key("66.35.250.204", 80, "128.232.110.120", 34855);
   fsi_flowinfo fi;
   fsi_flowinfo_init(&fi, &k, FS_ORIENT_B_TO_A, NULL, 1, 0);
   assert_int_equal(fi.orig_p, 34855);
@@ -237,14 +243,7 @@ static void test_community_id_from_key(void **state) {
  * dropped; names that only start the same way are kept. */
 static void test_app_record_reserved_names(void **state) {
   (void)state;
-  fs_flow_key k;
-  memset(&k, 0, sizeof k);
-  k.kind = FS_KEY_FIVE_TUPLE_V4;
-  k.proto = 6;
-  inet_pton(AF_INET, "10.0.0.1", k.addr_a);
-  inet_pton(AF_INET, "10.0.0.2", k.addr_b);
-  k.port_a = 80;
-  k.port_b = 40000;
+  fs_flow_key k = tcp_v4_key("10.0.0.1", 80, "10.0.0.2", 40000);
   fsi_flowinfo fi;
   fsi_flowinfo_init(&fi, &k, FS_ORIENT_B_TO_A, NULL, 1, 0);
   const char *names[] = {"_path", "ts", "uid",  "id.orig_h", "id.x", "_pathx",
