@@ -147,6 +147,7 @@ typedef struct fsi_dbatch {
   fs_extract_result ex[FSI_DBATCH];
   int prep[FSI_DBATCH]; /* prepare(): 0, a skip reason or FS_E_* */
   uint64_t h[FSI_DBATCH];
+  uint32_t hint[FSI_DBATCH]; /* fsi_tracker_prefetch_record's likely record */
 } fsi_dbatch;
 
 struct fs_driver {

@@ -289,7 +289,7 @@ static int prepare(fs_driver *d, const fs_packet_view *pkt, fs_extract_result *e
  * detection and parsing of the packet's flow. @p hashed says @p h holds
  * the key's table hash already. */
 static int process(fs_driver *d, const fs_packet_view *pkt, int prep, const fs_extract_result *ex,
-                   uint64_t h, int hashed) {
+                   uint64_t h, int hashed, uint32_t hint) {
   d->ctr.packets++;
   d->ctr.bytes += pkt->caplen;
   if (pkt->ts > d->now)
@@ -305,7 +305,7 @@ static int process(fs_driver *d, const fs_packet_view *pkt, int prep, const fs_e
   d->in_track = 1;
   d->cur_key = &ex->key;
   d->n_deferred = 0;
-  int rc = hashed ? fsi_tracker_track_hashed(d->tr, pkt, ex, &tr, h)
+  int rc = hashed ? fsi_tracker_track_hashed(d->tr, pkt, ex, &tr, h, hint)
                   : fs_tracker_track(d->tr, pkt, ex, &tr);
   d->in_track = 0;
   d->cur_key = NULL;
@@ -374,7 +374,7 @@ int fs_driver_feed(fs_driver *d, const fs_packet_view *pkt) {
     return FS_E_INVAL;
   fs_extract_result ex;
   int prep = prepare(d, pkt, &ex);
-  return process(d, pkt, prep, &ex, 0, 0);
+  return process(d, pkt, prep, &ex, 0, 0, FSI_TRACK_NO_HINT);
 }
 
 /* Starts loading the part of a flow's driver state every packet touches:
@@ -427,20 +427,22 @@ int fs_driver_feed_batch(fs_driver *d, const fs_packet_view *pkts, size_t n) {
       if (b->prep[m - 1] == 0 && !fsi_extract_inside_packet(p, &b->ex[m - 1]))
         break;
     }
-    for (size_t j = 0; j < m; j++)
+    for (size_t j = 0; j < m; j++) {
+      b->hint[j] = FSI_TRACK_NO_HINT;
       if (b->prep[j] == 0) {
         b->h[j] = fsi_tracker_hash(d->tr, &b->ex[j].key);
         fsi_tracker_prefetch_slot(d->tr, b->h[j]);
       }
+    }
     for (size_t j = 0; j < m && j < RECORD_AHEAD; j++)
       if (b->prep[j] == 0)
-        fsi_tracker_prefetch_record(d->tr, b->h[j]);
+        b->hint[j] = fsi_tracker_prefetch_record(d->tr, b->h[j]);
     for (size_t j = 0; j < m; j++) {
       size_t r = j + RECORD_AHEAD, f = j + FLOW_AHEAD;
       if (r < m && b->prep[r] == 0)
-        fsi_tracker_prefetch_record(d->tr, b->h[r]);
+        b->hint[r] = fsi_tracker_prefetch_record(d->tr, b->h[r]);
       if (f < m && b->prep[f] == 0) {
-        const fsi_dflow *fl = fsi_tracker_peek_user(d->tr, &b->ex[f].key, b->h[f]);
+        const fsi_dflow *fl = fsi_tracker_peek_user(d->tr, &b->ex[f].key, b->h[f], b->hint[f]);
         if (fl != NULL && fsi_retired_proto(d, fl) == -2) {
           prefetch_flow(fl);
           if (b->ex[f].l4proto == FS_L4_TCP)
@@ -448,11 +450,12 @@ int fs_driver_feed_batch(fs_driver *d, const fs_packet_view *pkts, size_t n) {
         }
       }
       if (j + 1 < m && b->prep[j + 1] == 0 && b->ex[j + 1].payload_len > 0) {
-        const fsi_dflow *fl = fsi_tracker_peek_user(d->tr, &b->ex[j + 1].key, b->h[j + 1]);
+        const fsi_dflow *fl =
+            fsi_tracker_peek_user(d->tr, &b->ex[j + 1].key, b->h[j + 1], b->hint[j + 1]);
         if (fl != NULL && fsi_retired_proto(d, fl) == -2)
           prefetch_parser(fl);
       }
-      int rc = process(d, &pkts[i + j], b->prep[j], &b->ex[j], b->h[j], 1);
+      int rc = process(d, &pkts[i + j], b->prep[j], &b->ex[j], b->h[j], 1, b->hint[j]);
       if (rc < 0)
         return rc;
     }

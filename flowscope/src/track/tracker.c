@@ -714,8 +714,8 @@ int fs_tracker_track(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_
 }
 
 int fsi_tracker_track_hashed(fs_tracker *t, const fs_packet_view *pkt, const fs_extract_result *ex,
-                             fs_track_result *res, uint64_t h) {
-  return track_one(t, pkt, ex, res, h, 1, FSI_NIL);
+                             fs_track_result *res, uint64_t h, uint32_t hint) {
+  return track_one(t, pkt, ex, res, h, 1, hint);
 }
 
 uint64_t fsi_tracker_hash(const fs_tracker *t, const fs_flow_key *key) {
@@ -724,11 +724,15 @@ uint64_t fsi_tracker_hash(const fs_tracker *t, const fs_flow_key *key) {
 
 void fsi_tracker_prefetch_slot(const fs_tracker *t, uint64_t h) { fsi_index_prefetch_slot(t, h); }
 
-void fsi_tracker_prefetch_record(const fs_tracker *t, uint64_t h) {
-  (void)fsi_index_prefetch_record(t, h);
+uint32_t fsi_tracker_prefetch_record(const fs_tracker *t, uint64_t h) {
+  return fsi_index_prefetch_record(t, h);
 }
 
-void *fsi_tracker_peek_user(const fs_tracker *t, const fs_flow_key *key, uint64_t h) {
+void *fsi_tracker_peek_user(const fs_tracker *t, const fs_flow_key *key, uint64_t h,
+                            uint32_t hint) {
+  /* Live keys are unique: a live record holding the key is the flow. */
+  if (hint != FSI_NIL && (t->recs[hint].flags & FSI_F_LIVE) && fsi_key_eq(&t->recs[hint].key, key))
+    return t->recs[hint].user;
   uint32_t idx = fsi_index_find(t, key, h);
   return idx == FSI_NIL ? NULL : t->recs[idx].user;
 }
