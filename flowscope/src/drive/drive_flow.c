@@ -220,9 +220,14 @@ const fs_flow_stats *fsi_dflow_stats(fsi_dflow *fl) {
 
 /* Reports what reassembly of direction @p dir did since the last look. */
 static void reasm_anomalies(fsi_dflow *fl, uint32_t dir, fs_time_ns ts) {
+  const fs_reasm_stats *now = &fsi_dflow_crs(fl)[dir].st;
+  fsi_dseen *s = &fl->seen[dir];
+  /* Runs after every segment: nearly always nothing changed. */
+  if (now->ooo_segments == s->ooo && now->dropped_segments == s->dropped &&
+      now->overlap_mismatch == s->mismatch && now->gap_bytes == s->gap)
+    return;
   fs_reasm_stats st;
   fsi_reasm_stats(&fsi_dflow_rs(fl)[dir], &st);
-  fsi_dseen *s = &fl->seen[dir];
   uint32_t side = dir_side(fl, dir);
   if (st.ooo_segments > s->ooo)
     fsi_dflow_anomaly(fl, side, FS_ANOM_OUT_OF_ORDER, st.ooo_segments - s->ooo, st.ooo_segments,
