@@ -34,38 +34,48 @@ enum http_side_state {
 struct http_conn;
 
 typedef struct http_side {
+  /* Read on every segment (with llhttp's own state), so they come first:
+   * the host fetches the start of a parser's state ahead of each packet. */
   llhttp_t p;
   struct http_conn *conn;
+  fs_time_ns ts;  /* time of the current feed */
   uint32_t side;  /* FS_SIDE_* */
   uint32_t state; /* enum http_side_state */
   uint64_t cur;   /* depth of the transaction this side's message fills; 0 none */
-  int target;     /* http_field_id the header value goes to */
-  uint32_t hname_len;
-  char hname[32];
-  uint8_t hname_cut;
+  /* Body bytes not yet added to the transaction: adding them per segment
+   * touched the transaction's memory on every packet of a body. */
+  uint64_t body_pending;
+  uint64_t header_bytes;           /* bytes of the current header section */
+  const char *buf_begin, *buf_end; /* the buffer llhttp_execute is working on */
+  size_t lbuf_len;                 /* bytes in lbuf */
+  uint8_t in_message;
+  uint8_t line_done;    /* the current message's start line was parsed */
+  uint8_t msg_pause;    /* llhttp paused at the end of a request (see feed) */
+  uint8_t synth;        /* llhttp is reading a stand-in request line */
   uint8_t in_value;     /* a header value is open */
   uint8_t piece_at_end; /* the last value piece ended at the end of its buffer */
   uint8_t fold_ws;      /* skipping the leading blanks of a folded line */
-  uint8_t line_done;    /* the current message's start line was parsed */
-  uint8_t in_message;
-  uint8_t synth;          /* llhttp is reading a stand-in request line */
-  uint8_t ver_mode;       /* enum http_ver_mode for the current request */
-  uint8_t msg_pause;      /* llhttp paused at the end of a request (see feed) */
+  uint8_t ver_mode;     /* enum http_ver_mode for the current request */
+  /* Header and request-line state: only while a header section is read. */
+  int target; /* http_field_id the header value goes to */
+  uint32_t hname_len;
+  char hname[32];
+  uint8_t hname_cut;
   char ver[3];            /* HVM_REAL: the version as sent ("d.d") */
   const uint8_t *rl_line; /* while synth: the real request line */
   http_reqline rl;        /* ... and how it splits */
   uint8_t *lbuf;          /* a request line split over feeds (REQLINE_WAIT_MAX bytes, lazily) */
-  size_t lbuf_len;        /* bytes in lbuf */
-  uint64_t header_bytes;  /* bytes of the current header section */
-  const char *buf_begin, *buf_end; /* the buffer llhttp_execute is working on */
-  fs_time_ns ts;                   /* time of the current feed */
-  /* Body bytes not yet added to the transaction: adding them per segment
-   * touched the transaction's memory on every packet of a body. */
-  uint64_t body_pending;
 } http_side;
 
 typedef struct http_conn {
+  /* Checked on every feed: first, next to the requests' side. */
+  const char *poison;
   const fs_parser_env *env;
+  uint8_t done;      /* upgrade/CONNECT accepted: stop parsing */
+  uint8_t roles_set; /* swap is decided */
+  uint8_t swap;      /* 1: the host's responder sends the requests */
+  uint8_t tunnel;    /* done because a CONNECT got a 2xx: hand off (host ABI >= 1.1) */
+  uint8_t pad[4];
   http_side s[2];
   http_txn **ring; /* max_pending slots: transactions waiting, oldest at head */
   uint32_t head, count;
@@ -74,12 +84,6 @@ typedef struct http_conn {
   uint64_t max_header_bytes;
   uint64_t next_depth;
   http_txn *pool;
-  const char *poison;
-  uint8_t done;      /* upgrade/CONNECT accepted: stop parsing */
-  uint8_t roles_set; /* swap is decided */
-  uint8_t swap;      /* 1: the host's responder sends the requests */
-  uint8_t tunnel;    /* done because a CONNECT got a 2xx: hand off (host ABI >= 1.1) */
-  uint8_t pad[4];
 } http_conn;
 
 /* Session-parser entry points (see fs_session_parser_ops). */

@@ -399,11 +399,14 @@ static void prefetch_reasm(const fsi_dflow *fl, uint32_t dir) {
 }
 
 /* The first lines of the parser's own state, one packet ahead: its layout
- * is the plugin's, but every parser reads the start of its state. */
+ * is the plugin's, but every parser reads the start of its state (the
+ * plugin-authoring guide says to put what each segment reads first).
+ * 512 bytes: the HTTP parser's two sides each keep their hot part there. */
+#define PARSER_AHEAD_BYTES 512u
 static void prefetch_parser(const fsi_dflow *fl) {
   const char *p = (const char *)fl->parser;
   if (p != NULL)
-    for (size_t off = 0; off < 256; off += 64)
+    for (size_t off = 0; off < PARSER_AHEAD_BYTES; off += 64)
       __builtin_prefetch(p + off, 1);
 }
 
