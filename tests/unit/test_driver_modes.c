@@ -204,10 +204,24 @@ static void test_flows_mode_diagnostics_only(void **state) {
   expect_log(&r, want, 3);
   assert_int_equal(r.last_end.side[0].reasm_ooo_segments, 1);
   assert_int_equal(r.last_end.side[0].reasm_high_watermark, 2);
-  fs_driver_counters cn;
+  fs_driver_counters cn = {.struct_size = sizeof cn};
   fs_driver_counters_get(d, &cn);
   assert_int_equal(cn.messages, 0);
   assert_int_equal(cn.detect_unclaimed, 0);
+  /* A caller built against an older, shorter struct: nothing past its end is written. */
+  const size_t old_size = offsetof(fs_driver_counters, messages);
+  union {
+    fs_driver_counters c;
+    unsigned char b[sizeof(fs_driver_counters)];
+  } old;
+  memset(&old, 0xA5, sizeof old);
+  old.c.struct_size = (uint32_t)old_size;
+  fs_driver_counters_get(d, &old.c);
+  assert_int_equal(old.c.struct_size, old_size);
+  assert_int_equal(old.c.packets, cn.packets);
+  assert_int_equal(old.c.packets_in_flows, cn.packets_in_flows);
+  for (size_t i = old_size; i < sizeof old; i++)
+    assert_int_equal(old.b[i], 0xA5);
   fs_driver_destroy(d);
 }
 

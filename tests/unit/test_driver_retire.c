@@ -251,7 +251,7 @@ static void feed(fs_driver *d, const step *s, int batch) {
 }
 
 static fs_driver_counters counters(const fs_driver *d) {
-  fs_driver_counters c;
+  fs_driver_counters c = {.struct_size = sizeof c};
   fs_driver_counters_get(d, &c);
   return c;
 }

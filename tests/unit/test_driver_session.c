@@ -82,7 +82,7 @@ static fs_driver_counters run(const tf_frame *fr, size_t n, rec *r, const opts *
   }
   assert_int_equal(fs_driver_finish(d), 0);
   drain(d, r, o);
-  fs_driver_counters c;
+  fs_driver_counters c = {.struct_size = sizeof c};
   fs_driver_counters_get(d, &c);
   fs_driver_destroy(d);
   return c;

@@ -152,7 +152,7 @@ static void run_workers(const capture *c, uint32_t n, int tiny_rings, rec_set *o
     assert_int_equal(fs_workers_stats(w, i, &st), 0);
     fed += st.packets;
     assert_int_equal(st.messages_dropped, 0);
-    fs_driver_counters dcn;
+    fs_driver_counters dcn = {.struct_size = sizeof dcn};
     assert_int_equal(fs_workers_driver_counters(w, i, &dcn), 0);
     assert_int_equal(dcn.packets, st.packets);
   }

@@ -136,7 +136,12 @@ FS_API int fs_driver_finish(fs_driver *d);
  */
 FS_API int fs_driver_next_event(fs_driver *d, fs_event *ev);
 
-/** Fills counters (extractor skips included). */
+/**
+ * Fills counters (extractor skips included). Writes out->struct_size bytes
+ * (a caller built against an older, shorter struct gets only those), or the
+ * whole struct when struct_size is 0; struct_size is then set to what was
+ * written.
+ */
 FS_API void fs_driver_counters_get(const fs_driver *d, fs_driver_counters *out);
 
 /** The driver's tracker (its lookups and snapshots carry no reassembly diagnostics: use

@@ -175,7 +175,11 @@ typedef int (*fs_flow_visit_fn)(void *ctx, const fs_flow_key *key, const fs_flow
 /** Visits every live flow (a snapshot; do not call the tracker from the visitor). */
 FS_API int fs_tracker_foreach(const fs_tracker *t, fs_flow_visit_fn fn, void *ctx);
 
-/** Fills counters. */
+/**
+ * Fills counters. Writes out->struct_size bytes (a caller built against an
+ * older, shorter struct gets only those), or the whole struct when
+ * struct_size is 0; struct_size is then set to what was written.
+ */
 FS_API void fs_tracker_counters_get(const fs_tracker *t, fs_tracker_counters *out);
 
 /** Bytes of memory per flow slot (record + table overhead). */

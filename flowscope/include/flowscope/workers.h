@@ -167,7 +167,8 @@ FS_API int fs_workers_stats(const fs_workers *w, uint32_t i, fs_worker_stats *ou
 
 /**
  * Driver counters of worker @p i; valid only after fs_workers_finish()
- * (FS_E_STATE before).
+ * (FS_E_STATE before). Writes out->struct_size bytes, as
+ * fs_driver_counters_get does.
  */
 FS_API int fs_workers_driver_counters(const fs_workers *w, uint32_t i, fs_driver_counters *out);
 

@@ -499,13 +499,17 @@ int fs_driver_finish(fs_driver *d) {
 void fs_driver_counters_get(const fs_driver *d, fs_driver_counters *out) {
   if (out == NULL)
     return;
-  if (d == NULL) {
-    memset(out, 0, sizeof *out);
-    out->struct_size = sizeof *out;
-    return;
-  }
-  *out = d->ctr;
-  out->struct_size = sizeof *out;
+  /* A caller built against an older, shorter struct gets only what it has. */
+  size_t n = out->struct_size;
+  if (n == 0 || n > sizeof *out)
+    n = sizeof *out;
+  fs_driver_counters c;
+  if (d == NULL)
+    memset(&c, 0, sizeof c);
+  else
+    c = d->ctr;
+  c.struct_size = (uint32_t)n;
+  memcpy(out, &c, n);
 }
 
 fs_tracker *fs_driver_tracker(fs_driver *d) { return d ? d->tr : NULL; }
