@@ -154,6 +154,7 @@ struct fs_driver {
   fs_driver_config cfg;
   fs_extractor ex_own;
   const fs_extractor *ex;
+  int ex_fills_all; /* ex writes every member of a result: no clear before extraction */
   fs_tracker *tr;
   fs_dedup *dedup;
   fsi_reasm_budget budget;

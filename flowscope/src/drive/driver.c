@@ -232,6 +232,7 @@ int fs_driver_create(fs_driver **out, const fs_driver_config *cfg, char *errbuf)
       goto fail;
     d->ex = &d->ex_own;
   }
+  d->ex_fills_all = fsi_extractor_fills_all(d->ex);
   fs_tracker_config tc = d->cfg.tracker;
   tc.sink.ops = &tracker_sink_ops;
   tc.result_stats = 0; /* stats are looked up only when an event needs them (fsi_dflow_stats) */
@@ -280,7 +281,10 @@ static void skip(fs_driver *d, int reason) {
 static int prepare(fs_driver *d, const fs_packet_view *pkt, fs_extract_result *ex) {
   if (d->dedup != NULL && fs_dedup_check(d->dedup, pkt) == 1)
     return FS_SKIP_DUPLICATE;
-  memset(ex, 0, sizeof *ex);
+  /* The built-in extractor writes every member (a block clear per packet
+   * showed in profiles); another extractor gets a cleared result. */
+  if (!d->ex_fills_all)
+    memset(ex, 0, sizeof *ex);
   ex->struct_size = sizeof *ex;
   return d->ex->ops->extract(d->ex->self, pkt, ex);
 }

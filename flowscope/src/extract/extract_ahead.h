@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "flowscope/extract.h"
 #include "flowscope/traits.h"
 
 /* 1 when every pointer of @p ex is NULL or points into @p pkt's bytes. */
@@ -20,5 +21,9 @@ static inline int fsi_extract_inside_packet(const fs_packet_view *pkt,
   return (ex->l3 == NULL || (l3 >= lo && l3 <= hi)) &&
          (ex->payload == NULL || (pl >= lo && pl <= hi));
 }
+
+/* 1 when @p ex is the built-in extractor, which writes every member of a
+ * result it returns 0 for: its caller need not clear the result first. */
+int fsi_extractor_fills_all(const fs_extractor *ex);
 
 #endif /* FSI_EXTRACT_AHEAD_H */

@@ -10,6 +10,7 @@
 
 #include "decode/decode.h"
 #include "extract/defrag.h"
+#include "extract/extract_ahead.h"
 #include "flowscope/extract.h"
 
 #define ALL_LAYERS                                                                                 \
@@ -352,6 +353,10 @@ void fs_extractor_destroy(fs_extractor *ex) {
     ex->ops->destroy(ex->self);
   ex->ops = NULL;
   ex->self = NULL;
+}
+
+int fsi_extractor_fills_all(const fs_extractor *ex) {
+  return ex != NULL && ex->ops == &builtin_ops;
 }
 
 int fs_extractor_counters(const fs_extractor *ex, fs_extract_counters *out) {
