@@ -7,6 +7,8 @@
 #ifndef FSI_DRIVE_INTERNAL_H
 #define FSI_DRIVE_INTERNAL_H
 
+#include <stddef.h>
+
 #include "flowscope/driver.h"
 #include "reasm/reasm_stream.h"
 
@@ -90,40 +92,47 @@ typedef struct fsi_dseen {
 
 typedef struct fsi_dflow fsi_dflow;
 
-/* Per-flow state, the tracker's user slot points at it. */
+/* Per-flow state, the tracker's user slot points at it. The members every
+ * packet reads or writes come first (fsi_dflow_hot bytes, fetched ahead of
+ * the packet); the rest is read when a flow starts, ends, detects or
+ * reports. */
 struct fsi_dflow {
+  /* ---- hot: every packet ---- */
+  fs_driver *d;
+  uint32_t flags;
+  int32_t proto;       /* index in d->protos, -1 none */
+  int32_t in_cb_dir;   /* direction whose reassembler is delivering now, -1 none */
+  uint32_t stats_lazy; /* inside this flow's packet: fsi_dflow_stats looks them up */
+  void *parser;
+  const fs_flow_stats *cur_stats; /* stats to put in events now (tracker result / end), or NULL */
+  fsi_dtail tail[2];
+  fsi_dseen seen[2]; /* by direction, like rs */
+  fs_parser_env env;
+  /* ---- cold ---- */
   fsi_dflow *prev, *next;           /* live list (or free list through next) */
   fsi_dflow *end_next;              /* end list */
   fsi_dflow *tick_prev, *tick_next; /* tick list (FSI_DF_TICKS) */
-  fs_driver *d;
   fs_flow_key key;
-  uint32_t flags;
   uint32_t end_reason;    /* for the end list */
-  int32_t proto;          /* index in d->protos, -1 none */
-  int32_t in_cb_dir;      /* direction whose reassembler is delivering now, -1 none */
+  uint32_t handoffs;      /* FS_PARSE_HANDOFF taken (at most FSI_HANDOFF_MAX) */
   uint64_t cand;          /* protocols not yet ruled out */
   uint64_t hint;          /* protocols whose port hints match */
   uint64_t handed_off;    /* protocols that handed this flow off: never chosen again */
-  uint32_t handoffs;      /* FS_PARSE_HANDOFF taken (at most FSI_HANDOFF_MAX) */
-  uint32_t reserved_h;    /* zero */
   uint32_t seen_bytes[2]; /* UDP: bytes probed per side */
-  void *parser;
   fsi_probe_buf *probe;
-  fsi_dtail tail[2];
-  uint64_t tail_dropped[2];       /* bytes dropped by the tail bound */
-  uint64_t anom_tick;             /* tick of anom_sent */
-  uint32_t anom_sent[2];          /* anomaly kinds emitted this tick, per side */
-  fsi_dseen seen[2];              /* by direction, like rs */
-  const fs_flow_stats *cur_stats; /* stats to put in events now (tracker result / end), or NULL */
-  uint32_t stats_lazy;            /* inside this flow's packet: fsi_dflow_stats looks them up */
-  fs_parser_env env;
+  uint64_t tail_dropped[2]; /* bytes dropped by the tail bound */
+  uint64_t anom_tick;       /* tick of anom_sent */
+  uint32_t anom_sent[2];    /* anomaly kinds emitted this tick, per side */
 };
+
+/* Bytes at the start of a flow record that every packet touches. */
+#define fsi_dflow_hot offsetof(struct fsi_dflow, prev)
 
 /* A TCP flow's record: the common part, then the two reassemblers (a UDP
  * flow's record stops before them: half the size). */
 typedef struct fsi_dflow_tcp {
   fsi_dflow fl;
-  fsi_reasm rs[2]; /* by direction (fs_orientation) */
+  _Alignas(64) fsi_reasm rs[2]; /* by direction (fs_orientation); on a line of its own */
 } fsi_dflow_tcp;
 
 /* The reassemblers of a TCP flow (FSI_DF_TCP), by direction. */
