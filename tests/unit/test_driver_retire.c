@@ -429,8 +429,10 @@ static void test_done_datagram_parser(void **state) {
 }
 
 /* "L:a", "L:BYE" (done), then more lines on both sides over one TCP
- * connection; @p protos decides whether the parser has an idle op. */
-static fs_driver_counters run_line_done(rec *r, const fs_protocol_desc *const *protos) {
+ * connection; @p protos decides whether the parser has an idle op. With
+ * @p ooo the request's tail arrives before its first line (held out of
+ * order, then delivered with it). */
+static fs_driver_counters run_line_done(rec *r, const fs_protocol_desc *const *protos, int ooo) {
   fs_driver *d = make(r, protos);
   const tf_conn c = {{10, 2, 0, 1}, {10, 2, 0, 2}, 41000, 7000};
   const uint32_t ci = 100, si = 900;
@@ -443,12 +445,22 @@ static fs_driver_counters run_line_done(rec *r, const fs_protocol_desc *const *p
   tf_tcp(&f, &c, 1, si, ci + 1, 0x12, NULL, 0, ts += 1000);
   v = tf_view(&f);
   assert_int_equal(fs_driver_feed(d, &v), 0);
-  tf_tcp(&f, &c, 0, ci + 1, si + 1, 0x18, req, sizeof req - 1, ts += 1000);
+  if (ooo) {
+    tf_tcp(&f, &c, 0, ci + 5, si + 1, 0x18, req + 4, sizeof req - 5, ts += 1000);
+    v = tf_view(&f);
+    assert_int_equal(fs_driver_feed(d, &v), 0);
+    tf_tcp(&f, &c, 0, ci + 1, si + 1, 0x18, req, 4, ts += 1000);
+  } else {
+    tf_tcp(&f, &c, 0, ci + 1, si + 1, 0x18, req, sizeof req - 1, ts += 1000);
+  }
   v = tf_view(&f);
   assert_int_equal(fs_driver_feed(d, &v), 0);
   /* Done: with an idle op the parser is gone before the flow ends. */
   int released_early = n_destroyed;
   tf_tcp(&f, &c, 1, si + 1, ci + sizeof req, 0x18, resp, sizeof resp - 1, ts += 1000);
+  v = tf_view(&f);
+  assert_int_equal(fs_driver_feed(d, &v), 0);
+  tf_tcp(&f, &c, 0, ci + sizeof req, si + sizeof resp, 0x10, NULL, 0, ts += 1000);
   v = tf_view(&f);
   assert_int_equal(fs_driver_feed(d, &v), 0);
   assert_int_equal(fs_driver_finish(d), 0);
@@ -461,17 +473,59 @@ static fs_driver_counters run_line_done(rec *r, const fs_protocol_desc *const *p
   return out;
 }
 
+/* The flow's end reports the same counts whether or not its driver state
+ * was given back early. */
+static void expect_same_end(const fs_flow_stats *a, const fs_flow_stats *b) {
+  for (int s = 0; s < 2; s++) {
+    assert_int_equal(a->side[s].packets, b->side[s].packets);
+    assert_int_equal(a->side[s].ip_bytes, b->side[s].ip_bytes);
+    assert_int_equal(a->side[s].payload_bytes, b->side[s].payload_bytes);
+    assert_int_equal(a->side[s].reasm_ooo_segments, b->side[s].reasm_ooo_segments);
+    assert_int_equal(a->side[s].reasm_dropped_segments, b->side[s].reasm_dropped_segments);
+    assert_int_equal(a->side[s].reasm_dropped_bytes, b->side[s].reasm_dropped_bytes);
+    assert_int_equal(a->side[s].reasm_overlap_mismatch, b->side[s].reasm_overlap_mismatch);
+    assert_int_equal(a->side[s].reasm_high_watermark, b->side[s].reasm_high_watermark);
+  }
+}
+
+/* A done, idle parser is freed at once; the connection, bypassed with
+ * nothing left to report, then gives back its driver state (retired) while
+ * the tracker keeps counting its packets. */
 static void test_done_session_parser(void **state) {
   (void)state;
   rec with, without;
-  fs_driver_counters a = run_line_done(&with, line_with_idle);
-  fs_driver_counters b = run_line_done(&without, line_without_idle);
+  fs_driver_counters a = run_line_done(&with, line_with_idle, 0);
+  fs_driver_counters b = run_line_done(&without, line_without_idle, 0);
   assert_int_equal(a.parsers_released, 1);
   assert_int_equal(b.parsers_released, 0);
+  assert_int_equal(a.flows_retired, 1);
+  assert_int_equal(b.flows_retired, 0); /* its parser still has to finish at the end */
   /* Lines up to the done one, nothing after it, one end: the same both ways. */
   static const char *const want[] = {"start", "msg 0 L:a", "msg 0 L:BYE", "end flush service=line"};
   expect_log(&with, want, 4);
   expect_log(&without, want, 4);
+  assert_int_equal(with.last_end.side[0].packets, 3); /* SYN, request, ACK */
+  assert_int_equal(with.last_end.side[1].packets, 2); /* SYN-ACK, response */
+  expect_same_end(&with.last_end, &without.last_end);
+}
+
+/* A bypassed connection whose reassembly held a segment out of order keeps
+ * its driver state: its end must still report that segment. */
+static void test_done_session_parser_with_diagnostics_kept(void **state) {
+  (void)state;
+  rec with, without;
+  fs_driver_counters a = run_line_done(&with, line_with_idle, 1);
+  fs_driver_counters b = run_line_done(&without, line_without_idle, 1);
+  assert_int_equal(a.parsers_released, 1);
+  assert_int_equal(a.flows_retired, 0);
+  assert_int_equal(b.flows_retired, 0);
+  static const char *const want[] = {"start", "anomaly out_of_order side=0", "msg 0 L:a",
+                                     "msg 0 L:BYE", "end flush service=line"};
+  expect_log(&with, want, 5);
+  expect_log(&without, want, 5);
+  assert_int_equal(with.last_end.side[0].reasm_ooo_segments, 1);
+  assert_int_equal(with.last_end.side[0].reasm_high_watermark, 14); /* "L:BYE\nL:after\n" */
+  expect_same_end(&with.last_end, &without.last_end);
 }
 
 int main(void) {
@@ -484,6 +538,7 @@ int main(void) {
       cmocka_unit_test(test_retired_flow_times_out),
       cmocka_unit_test(test_done_datagram_parser),
       cmocka_unit_test(test_done_session_parser),
+      cmocka_unit_test(test_done_session_parser_with_diagnostics_kept),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -362,7 +362,9 @@ static int process(fs_driver *d, const fs_packet_view *pkt, int prep, const fs_e
       fsi_dflow_datagram(fl, side, ex->payload, ex->payload_len, pkt->ts);
     fl->cur_stats = NULL; /* tracker results are valid until its next call only */
     fl->stats_lazy = 0;
-    if (!(fl->flags & FSI_DF_TCP) && !d->have_pending_end && tr.user != NULL && *tr.user == fl) {
+    /* A TCP flow can retire only once bypassed: one flag test for the rest. */
+    if ((!(fl->flags & FSI_DF_TCP) || (fl->flags & FSI_DF_BYPASS)) && !d->have_pending_end &&
+        tr.user != NULL && *tr.user == fl) {
       void *tag = fsi_dflow_retire(fl, pkt->ts);
       if (tag != NULL)
         *tr.user = tag;
