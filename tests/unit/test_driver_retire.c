@@ -488,44 +488,49 @@ static void expect_same_end(const fs_flow_stats *a, const fs_flow_stats *b) {
   }
 }
 
+/* Runs the connection with and without the idle op: both must log @p want
+ * and end with the same counts. Returns the counters of the run with it and
+ * its end stats in @p end. */
+static fs_driver_counters run_both_ways(int ooo, const char *const *want, int n,
+                                        fs_flow_stats *end) {
+  rec with, without;
+  fs_driver_counters a = run_line_done(&with, line_with_idle, ooo);
+  fs_driver_counters b = run_line_done(&without, line_without_idle, ooo);
+  assert_int_equal(a.parsers_released, 1);
+  assert_int_equal(b.parsers_released, 0);
+  assert_int_equal(b.flows_retired, 0); /* its parser still has to finish at the end */
+  expect_log(&with, want, n);
+  expect_log(&without, want, n);
+  expect_same_end(&with.last_end, &without.last_end);
+  *end = with.last_end;
+  return a;
+}
+
 /* A done, idle parser is freed at once; the connection, bypassed with
  * nothing left to report, then gives back its driver state (retired) while
  * the tracker keeps counting its packets. */
 static void test_done_session_parser(void **state) {
   (void)state;
-  rec with, without;
-  fs_driver_counters a = run_line_done(&with, line_with_idle, 0);
-  fs_driver_counters b = run_line_done(&without, line_without_idle, 0);
-  assert_int_equal(a.parsers_released, 1);
-  assert_int_equal(b.parsers_released, 0);
-  assert_int_equal(a.flows_retired, 1);
-  assert_int_equal(b.flows_retired, 0); /* its parser still has to finish at the end */
   /* Lines up to the done one, nothing after it, one end: the same both ways. */
   static const char *const want[] = {"start", "msg 0 L:a", "msg 0 L:BYE", "end flush service=line"};
-  expect_log(&with, want, 4);
-  expect_log(&without, want, 4);
-  assert_int_equal(with.last_end.side[0].packets, 3); /* SYN, request, ACK */
-  assert_int_equal(with.last_end.side[1].packets, 2); /* SYN-ACK, response */
-  expect_same_end(&with.last_end, &without.last_end);
+  fs_flow_stats end;
+  fs_driver_counters a = run_both_ways(0, want, 4, &end);
+  assert_int_equal(a.flows_retired, 1);
+  assert_int_equal(end.side[0].packets, 3); /* SYN, request, ACK */
+  assert_int_equal(end.side[1].packets, 2); /* SYN-ACK, response */
 }
 
 /* A bypassed connection whose reassembly held a segment out of order keeps
  * its driver state: its end must still report that segment. */
 static void test_done_session_parser_with_diagnostics_kept(void **state) {
   (void)state;
-  rec with, without;
-  fs_driver_counters a = run_line_done(&with, line_with_idle, 1);
-  fs_driver_counters b = run_line_done(&without, line_without_idle, 1);
-  assert_int_equal(a.parsers_released, 1);
-  assert_int_equal(a.flows_retired, 0);
-  assert_int_equal(b.flows_retired, 0);
   static const char *const want[] = {"start", "anomaly out_of_order side=0", "msg 0 L:a",
                                      "msg 0 L:BYE", "end flush service=line"};
-  expect_log(&with, want, 5);
-  expect_log(&without, want, 5);
-  assert_int_equal(with.last_end.side[0].reasm_ooo_segments, 1);
-  assert_int_equal(with.last_end.side[0].reasm_high_watermark, 14); /* "L:BYE\nL:after\n" */
-  expect_same_end(&with.last_end, &without.last_end);
+  fs_flow_stats end;
+  fs_driver_counters a = run_both_ways(1, want, 5, &end);
+  assert_int_equal(a.flows_retired, 0);
+  assert_int_equal(end.side[0].reasm_ooo_segments, 1);
+  assert_int_equal(end.side[0].reasm_high_watermark, 14); /* "L:BYE\nL:after\n" */
 }
 
 int main(void) {
