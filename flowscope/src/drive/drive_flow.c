@@ -33,11 +33,13 @@ static int pool_grow(fs_driver *d, int tcp) {
     d->cap_chunks = cap;
   }
   size_t size = record_size(tcp);
-  unsigned char *chunk = aligned_alloc(64, FSI_FLOW_CHUNK * size);
-  if (chunk == NULL)
+  /* calloc, aligned by hand: a large block comes as fresh pages the kernel
+   * already zeroed, where aligned_alloc + memset wrote every page twice. */
+  unsigned char *raw = calloc(FSI_FLOW_CHUNK * size + 63u, 1);
+  if (raw == NULL)
     return -1;
-  memset(chunk, 0, FSI_FLOW_CHUNK * size);
-  d->chunks[d->n_chunks++] = chunk;
+  d->chunks[d->n_chunks++] = raw; /* freed as allocated */
+  unsigned char *chunk = raw + ((64u - ((uintptr_t)raw & 63u)) & 63u);
   fsi_dflow **head = free_list(d, tcp);
   for (size_t i = 0; i < FSI_FLOW_CHUNK; i++) {
     fsi_dflow *fl = (fsi_dflow *)(void *)(chunk + i * size);
