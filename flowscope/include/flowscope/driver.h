@@ -93,9 +93,10 @@ typedef struct fs_driver_counters {
   uint64_t handoffs;
   /** FS_PARSE_HANDOFF past the per-flow bound (4): taken as FS_PARSE_DONE. */
   uint64_t handoffs_refused;
-  /** UDP flows whose per-flow state was released while the tracker still
-   *  holds them (bypassed, or their parser said it was idle): see
-   *  docs/drivers.md, "Retired flows". */
+  /** Flows whose per-flow state was released while the tracker still
+   *  holds them: UDP flows bypassed or whose parser said it was idle, and
+   *  TCP flows bypassed with no parser left and nothing to report at their
+   *  end. See docs/drivers.md, "Memory per flow". */
   uint64_t flows_retired;
   /** Retired flows that sent again and got a fresh parser. */
   uint64_t flows_revived;
