@@ -12,6 +12,7 @@
 
 #include "drive/drive_internal.h"
 #include "extract/extract_ahead.h"
+#include "util/sized_out.h"
 #include "track/track_ahead.h"
 
 void fs_driver_config_default(fs_driver_config *cfg) {
@@ -505,17 +506,12 @@ int fs_driver_finish(fs_driver *d) {
 void fs_driver_counters_get(const fs_driver *d, fs_driver_counters *out) {
   if (out == NULL)
     return;
-  /* A caller built against an older, shorter struct gets only what it has. */
-  size_t n = out->struct_size;
-  if (n == 0 || n > sizeof *out)
-    n = sizeof *out;
   fs_driver_counters c;
   if (d == NULL)
     memset(&c, 0, sizeof c);
   else
     c = d->ctr;
-  c.struct_size = (uint32_t)n;
-  memcpy(out, &c, n);
+  fsi_sized_out(out, &c, sizeof c);
 }
 
 fs_tracker *fs_driver_tracker(fs_driver *d) { return d ? d->tr : NULL; }

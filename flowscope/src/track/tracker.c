@@ -14,6 +14,7 @@
 #include "track/track_ahead.h"
 #include "track/tcp_fast.h"
 #include "track/track_internal.h"
+#include "util/sized_out.h"
 
 #define DEFAULT_MAX_FLOWS 262144u
 
@@ -871,13 +872,9 @@ int fs_tracker_foreach(const fs_tracker *t, fs_flow_visit_fn fn, void *ctx) {
 void fs_tracker_counters_get(const fs_tracker *t, fs_tracker_counters *out) {
   if (!t || !out)
     return;
-  size_t n = out->struct_size;
-  if (n == 0 || n > sizeof(*out))
-    n = sizeof(*out);
   fs_tracker_counters c = t->ctr;
   c.flows_active = t->live;
   c.memory_bytes = t->mem_bytes;
   c.history_truncated = t->hist_truncated;
-  c.struct_size = (uint32_t)n;
-  memcpy(out, &c, n);
+  fsi_sized_out(out, &c, sizeof c);
 }

@@ -18,6 +18,7 @@
 #include "workers/rings.h"
 #include "workers/shard.h"
 #include "workers/wengine.h"
+#include "util/sized_out.h"
 
 #define MAX_WORKERS 64
 #define SPIN_ROUNDS 256
@@ -770,16 +771,11 @@ int fs_workers_driver_counters(const fs_workers *p, uint32_t i, fs_driver_counte
     return FS_E_INVAL;
   if (!p->finished)
     return FS_E_STATE;
-  /* A caller built against an older, shorter struct gets only what it has. */
-  size_t n = out->struct_size;
-  if (n == 0 || n > sizeof *out)
-    n = sizeof *out;
   fs_driver_counters c;
   memset(&c, 0, sizeof c);
   c.struct_size = sizeof c;
   fsi_wengine_counters(p->w[i], &c);
-  c.struct_size = (uint32_t)n;
-  memcpy(out, &c, n);
+  fsi_sized_out(out, &c, sizeof c);
   return 0;
 }
 
