@@ -999,6 +999,14 @@ void fsi_http_finish(void *self, fs_time_ns ts) {
   c->s[0].state = c->s[1].state = HS_DEAD;
 }
 
+/* finish() emits the transactions still queued and a request line still
+ * buffered; with neither, it emits nothing (a message in progress always
+ * has its transaction queued). */
+int fsi_http_idle(void *self) {
+  const http_conn *c = self;
+  return c->count == 0 && c->s[0].lbuf_len == 0 && c->s[1].lbuf_len == 0;
+}
+
 const char *fsi_http_poison_reason(void *self) { return ((http_conn *)self)->poison; }
 
 void fsi_http_destroy(void *self) {

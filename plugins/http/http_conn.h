@@ -94,6 +94,7 @@ int fsi_http_gap(void *self, uint32_t side, uint64_t len, fs_time_ns ts);
 int fsi_http_end_side(void *self, uint32_t side, fs_time_ns ts);
 void fsi_http_finish(void *self, fs_time_ns ts);
 const char *fsi_http_poison_reason(void *self);
+int fsi_http_idle(void *self);
 void fsi_http_destroy(void *self);
 
 /* Resync: offset in data of the first whole start line (request line on

@@ -18,6 +18,7 @@ static const fs_session_parser_ops http_session_ops = {
     .finish = fsi_http_finish,
     .poison_reason = fsi_http_poison_reason,
     .destroy = fsi_http_destroy,
+    .idle = fsi_http_idle,
 };
 
 static const fs_protocol_desc http_protocol = {

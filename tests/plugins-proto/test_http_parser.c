@@ -416,6 +416,47 @@ static void test_all_headers(void **state) {
   assert_string_equal(ph_list_item(&ctx, 0, "server_headers", 0), "Server: test");
 }
 
+/* idle: nonzero only when finish() would emit nothing (the host then frees
+ * the parser early). Each case feeds a fresh parser, asks, then finishes
+ * and counts what finish() emitted. */
+static void test_idle_means_finish_emits_nothing(void **state) {
+  (void)state;
+  static const char req[] = "GET /a HTTP/1.1\r\nHost: h\r\n\r\n";
+  static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  static const struct {
+    const char *c2s, *s2c;
+    int idle; /* expected; -1: only the rule is checked */
+  } cases[] = {
+      {"", "", 1},                                                /* nothing seen */
+      {req, "", 0},                                               /* waiting for its response */
+      {req, resp, 1},                                             /* answered and emitted */
+      {"GET /a HTTP/1.1\r\nHo", "", 0},                           /* headers cut short */
+      {req, "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nok", 0}, /* body cut short */
+      {"GE", "", -1},                                             /* a request line begun */
+      {"", resp, -1},                                             /* a response without request */
+  };
+  ph_close(&ctx);
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    assert_int_equal(ph_open(&ctx, "http", "http", NULL), 0);
+    assert_int_equal(ph_create(&ctx, 1), 0);
+    if (cases[i].c2s[0] != '\0')
+      ph_feed(&ctx, C2S, cases[i].c2s, strlen(cases[i].c2s), 10);
+    if (cases[i].s2c[0] != '\0')
+      ph_feed(&ctx, S2C, cases[i].s2c, strlen(cases[i].s2c), 20);
+    int idle = ctx.proto->session->idle(ctx.parser) != 0;
+    size_t before = ctx.n;
+    ph_finish(&ctx, 30);
+    if (cases[i].idle >= 0)
+      assert_int_equal(idle, cases[i].idle);
+    if (idle)
+      assert_int_equal(ctx.n, before); /* the rule the host relies on */
+    else if (cases[i].idle == 0)
+      assert_true(ctx.n > before);
+    ph_close(&ctx);
+  }
+  assert_int_equal(ph_open(&ctx, "http", "http", NULL), 0); /* for teardown */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_descriptor, setup, teardown),
@@ -439,6 +480,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_finish_flushes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_response_only, setup, teardown),
       cmocka_unit_test_setup_teardown(test_all_headers, setup_all_headers, teardown),
+      cmocka_unit_test_setup_teardown(test_idle_means_finish_emits_nothing, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
