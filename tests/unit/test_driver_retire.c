@@ -533,6 +533,72 @@ static void test_done_session_parser_with_diagnostics_kept(void **state) {
   assert_int_equal(end.side[0].reasm_high_watermark, 14); /* "L:BYE\nL:after\n" */
 }
 
+/* A line exchange over one TCP connection that both sides then close with
+ * a FIN; returns the counters, and in *@p early how many parsers were
+ * destroyed before the driver finished. */
+static fs_driver_counters run_line_closed(rec *r, const fs_protocol_desc *const *protos,
+                                          int *early) {
+  fs_driver *d = make(r, protos);
+  const tf_conn c = {{10, 3, 0, 1}, {10, 3, 0, 2}, 42000, 7000};
+  const uint32_t ci = 100, si = 900;
+  static const char req[] = "L:a\n", resp[] = "L:b\n";
+  const uint32_t n = 4; /* bytes of each line */
+  struct {
+    int dir;
+    uint32_t seq, ack;
+    uint8_t flags;
+    const char *data;
+  } seg[] = {
+      {0, ci, 0, 0x02, NULL},                  /* SYN */
+      {1, si, ci + 1, 0x12, NULL},             /* SYN-ACK */
+      {0, ci + 1, si + 1, 0x10, NULL},         /* ACK */
+      {0, ci + 1, si + 1, 0x18, req},          /* request */
+      {1, si + 1, ci + 1 + n, 0x18, resp},     /* response */
+      {0, ci + 1 + n, si + 1 + n, 0x11, NULL}, /* FIN from the client */
+      {1, si + 1 + n, ci + 2 + n, 0x11, NULL}, /* FIN from the server */
+      {0, ci + 2 + n, si + 2 + n, 0x10, NULL}, /* last ACK */
+  };
+  fs_time_ns ts = T0;
+  for (size_t i = 0; i < sizeof seg / sizeof seg[0]; i++) {
+    tf_frame f;
+    tf_tcp(&f, &c, seg[i].dir, seg[i].seq, seg[i].ack, seg[i].flags, seg[i].data,
+           seg[i].data ? n : 0, ts += 1000);
+    fs_packet_view v = tf_view(&f);
+    assert_int_equal(fs_driver_feed(d, &v), 0);
+  }
+  *early = n_destroyed;
+  assert_int_equal(fs_driver_finish(d), 0);
+  fs_driver_counters out = counters(d);
+  fs_driver_destroy(d);
+  assert_int_equal(n_created, 1);
+  assert_int_equal(n_finished, 1); /* finished once, early or at the end */
+  assert_int_equal(n_destroyed, 1);
+  return out;
+}
+
+/* Once both sides closed and every byte was delivered, a parser whose idle
+ * op says finish would emit nothing goes at once and the connection is
+ * retired: the tracker keeps a closed flow for its closed timeout (a
+ * minute by default). Without the op, the parser stays until the end. The
+ * events are the same. */
+static void test_closed_connection_released(void **state) {
+  (void)state;
+  rec with, without;
+  int early_with = 0, early_without = 0;
+  fs_driver_counters a = run_line_closed(&with, line_with_idle, &early_with);
+  fs_driver_counters b = run_line_closed(&without, line_without_idle, &early_without);
+  assert_int_equal(early_with, 1);
+  assert_int_equal(a.parsers_released, 1);
+  assert_int_equal(a.flows_retired, 1);
+  assert_int_equal(early_without, 0);
+  assert_int_equal(b.parsers_released, 0);
+  assert_int_equal(b.flows_retired, 0);
+  static const char *const want[] = {"start", "msg 0 L:a", "msg 1 L:b", "end fin service=line"};
+  expect_log(&with, want, 4);
+  expect_log(&without, want, 4);
+  expect_same_end(&with.last_end, &without.last_end);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_idle_parser_retired_then_revived),
@@ -544,6 +610,7 @@ int main(void) {
       cmocka_unit_test(test_done_datagram_parser),
       cmocka_unit_test(test_done_session_parser),
       cmocka_unit_test(test_done_session_parser_with_diagnostics_kept),
+      cmocka_unit_test(test_closed_connection_released),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

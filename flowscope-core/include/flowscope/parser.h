@@ -101,10 +101,12 @@ typedef struct fs_session_parser_ops {
   void (*destroy)(void *self);
   /**
    * Optional: nonzero when finish() would emit nothing. The host asks only
-   * after the parser returned FS_PARSE_DONE (it feeds it nothing more and
-   * does not tick it), and may then finish and destroy it at once instead
-   * of when the flow ends, to save memory. Hosts check FS_HAS_MEMBER before
-   * calling it. Appended in 1.1.
+   * after the parser returned FS_PARSE_DONE, or once end_side() has been
+   * called for both sides (every byte up to both FINs was delivered); in
+   * both cases it feeds the parser nothing more and does not tick it. It
+   * may then finish and destroy it at once instead of when the flow ends,
+   * to save memory. Hosts check FS_HAS_MEMBER before calling it. Appended
+   * in 1.1.
    */
   int (*idle)(void *self);
 } fs_session_parser_ops;
