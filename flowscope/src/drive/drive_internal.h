@@ -22,8 +22,9 @@
 #define FSI_PROBE_LOG 16
 /* Tracker events held back behind a deferred end, per packet. */
 #define FSI_DEFER_MAX 8
-/* Flow records allocated at a time (per pool: TCP and the rest). */
-#define FSI_FLOW_CHUNK 256
+/* Bytes of flow records allocated at a time (per pool: TCP and the rest):
+ * one 2 MiB region, aligned, so that it can be one transparent huge page. */
+#define FSI_POOL_CHUNK_BYTES (2u << 20)
 /* FS_PARSE_HANDOFF taken per flow, at most; later ones act as FS_PARSE_DONE. */
 #define FSI_HANDOFF_MAX 4u
 
