@@ -100,8 +100,9 @@ typedef struct fs_driver_counters {
   uint64_t flows_retired;
   /** Retired flows that sent again and got a fresh parser. */
   uint64_t flows_revived;
-  /** Parsers finished and freed as soon as they returned FS_PARSE_DONE,
-   *  because their idle op said finish would emit nothing. */
+  /** Parsers finished and freed before their flow ended, because their
+   *  idle op said finish would emit nothing: once they returned
+   *  FS_PARSE_DONE, or once both sides of their connection ended. */
   uint64_t parsers_released;
 } fs_driver_counters;
 
