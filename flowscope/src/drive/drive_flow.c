@@ -332,17 +332,13 @@ static void check_end_side(fsi_dflow *fl, uint32_t dir, fs_time_ns ts) {
     fsi_parse_status(fl, side, ops->end_side(fl->parser, side, ts), ts);
   /* Every byte up to the FIN was delivered: the side's buffer is done with. */
   fsi_tail_trim(fl, side);
+  /* Both sides closed: no byte can reach the parser any more. If it holds
+   * nothing finish would emit, it goes now, not at the flow's end (the
+   * closed timeout can be a minute), and the flow is bypassed. */
   const uint32_t both = FSI_DF_END_SIDE0 | FSI_DF_END_SIDE1;
-  if ((fl->flags & both) == both && fl->parser != NULL &&
-      !(fl->flags & (FSI_DF_BYPASS | FSI_DF_POISONED | FSI_DF_ENDING)) &&
-      FS_HAS_MEMBER(ops, fs_session_parser_ops, idle) && ops->idle != NULL &&
-      ops->idle(fl->parser)) {
-    /* Both sides closed and the parser holds nothing finish would emit: no
-     * byte can reach it any more, so it goes now, not at the flow's end
-     * (the closed timeout can be a minute), and the flow is bypassed. */
+  if ((fl->flags & both) == both && !(fl->flags & (FSI_DF_BYPASS | FSI_DF_ENDING)) &&
+      fsi_parser_release_done(fl, ts))
     fsi_dflow_bypass(fl);
-    fsi_parser_release_done(fl, ts);
-  }
 }
 
 /*

@@ -257,9 +257,10 @@ static inline int32_t fsi_retired_proto(const fs_driver *d, const void *user) {
  * tracker's slot instead; else NULL and @p fl stays.
  */
 void *fsi_dflow_retire(fsi_dflow *fl, fs_time_ns ts);
-/* After FS_PARSE_DONE (the flow is bypassed): finishes and frees the parser
- * now when its idle op says finish would emit nothing. */
-void fsi_parser_release_done(fsi_dflow *fl, fs_time_ns ts);
+/* After FS_PARSE_DONE, or once both sides of a connection ended: finishes
+ * and frees the parser now when its idle op says finish would emit nothing.
+ * Returns 1 when it did. */
+int fsi_parser_release_done(fsi_dflow *fl, fs_time_ns ts);
 
 /* ---- detect.c: protocol table and detection ---- */
 int fsi_detect_setup(fs_driver *d, char *errbuf);

@@ -33,14 +33,15 @@
 /* Whether a TCP flow's reassemblers can no longer change what comes out:
  * the flow is bypassed (they are stopped and nothing is fed any more), its
  * parser is gone, detection is settled, and they hold nothing the flow's
- * end would report (its end then patches the same zeros). */
+ * end would report (its end then patches the same zeros). Bypassing freed
+ * the unconsumed-byte buffers and held bytes; this checks they are gone. */
 static int tcp_settled(const fsi_dflow *fl) {
   if (!(fl->flags & FSI_DF_BYPASS) || fl->parser != NULL ||
       !(fl->flags & (FSI_DF_DECIDED | FSI_DF_UNCLAIMED)))
     return 0;
   for (uint32_t s = 0; s < 2; s++) {
     const fsi_reasm *r = &fsi_dflow_crs(fl)[s];
-    if (r->poisoned || r->n_ranges != 0 || r->ring != NULL ||
+    if (fl->tail[s].buf != NULL || r->poisoned || r->n_ranges != 0 || r->ring != NULL ||
         (r->st.ooo_segments | r->st.dropped_segments | r->st.dropped_bytes |
          r->st.overlap_mismatch | r->st.high_watermark) != 0)
       return 0;
@@ -59,13 +60,8 @@ void *fsi_dflow_retire(fsi_dflow *fl, fs_time_ns ts) {
   if (fl->flags & FSI_DF_TCP) {
     if (!tcp_settled(fl))
       return NULL;
-    fsi_reasm_release(&fsi_dflow_rs(fl)[0]);
+    fsi_reasm_release(&fsi_dflow_rs(fl)[0]); /* the ranges arrays, if any */
     fsi_reasm_release(&fsi_dflow_rs(fl)[1]);
-    for (uint32_t s = 0; s < 2; s++)
-      if (fl->tail[s].buf != NULL) {
-        d->budget.used -= fl->tail[s].cap;
-        free(fl->tail[s].buf);
-      }
     d->ctr.flows_retired++;
     fsi_dflow_free(fl);
     return fsi_retired_tag(d, -1); /* TCP flows never come back: nothing to revive */
@@ -93,26 +89,27 @@ void *fsi_dflow_retire(fsi_dflow *fl, fs_time_ns ts) {
   return fsi_retired_tag(d, proto);
 }
 
-void fsi_parser_release_done(fsi_dflow *fl, fs_time_ns ts) {
+int fsi_parser_release_done(fsi_dflow *fl, fs_time_ns ts) {
   fs_driver *d = fl->d;
   if (fl->parser == NULL || (fl->flags & FSI_DF_POISONED) || fl->proto < 0)
-    return;
+    return 0;
   const fs_protocol_desc *p = d->protos[fl->proto].desc;
   if (fl->flags & FSI_DF_TCP) {
     const fs_session_parser_ops *ops = p->session;
     if (!FS_HAS_MEMBER(ops, fs_session_parser_ops, idle) || ops->idle == NULL ||
         !ops->idle(fl->parser))
-      return;
+      return 0;
     ops->finish(fl->parser, ts);
     ops->destroy(fl->parser);
   } else {
     const fs_datagram_parser_ops *ops = p->datagram;
     if (!FS_HAS_MEMBER(ops, fs_datagram_parser_ops, idle) || ops->idle == NULL ||
         !ops->idle(fl->parser))
-      return;
+      return 0;
     ops->finish(fl->parser, ts);
     ops->destroy(fl->parser);
   }
   fl->parser = NULL;
   d->ctr.parsers_released++;
+  return 1;
 }
