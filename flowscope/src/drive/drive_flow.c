@@ -355,6 +355,9 @@ static void ack_other(fsi_dflow *fl, uint32_t odir, uint32_t ack, fs_time_ns ts)
   check_end_side(fl, odir, ts);
 }
 
+static int tick_fn_of(const fsi_dflow *fl);
+static void tick_link(fsi_dflow *fl);
+
 void fsi_dflow_segment(fsi_dflow *fl, uint32_t dir, const fs_extract_result *ex, fs_time_ns ts) {
   if (!(fl->flags & FSI_DF_TCP) || (fl->flags & FSI_DF_OVERFLOW))
     return;
@@ -381,7 +384,12 @@ void fsi_dflow_segment(fsi_dflow *fl, uint32_t dir, const fs_extract_result *ex,
     return;
   }
   check_end_side(fl, dir, ts);
-  fsi_dflow_tick_check(fl);
+  /* Only this direction's held ranges are read: the other direction's line
+   * is cold, and its count only grows in its own segments, each followed by
+   * this check (acks, losses and ticks only deliver what it holds). So if
+   * it holds ranges, the flow is on the tick list already. */
+  if (!(fl->flags & FSI_DF_TICKS) && (r->n_ranges != 0 || tick_fn_of(fl)))
+    tick_link(fl);
 }
 
 void fsi_dflow_datagram(fsi_dflow *fl, uint32_t side, const uint8_t *data, size_t len,
@@ -419,15 +427,18 @@ static void tick_unlink(fsi_dflow *fl) {
   fl->flags &= ~FSI_DF_TICKS;
 }
 
-void fsi_dflow_tick_check(fsi_dflow *fl) {
-  if ((fl->flags & FSI_DF_TICKS) || !needs_ticks(fl))
-    return;
+static void tick_link(fsi_dflow *fl) {
   fsi_dflow *head = &fl->d->ticks;
   fl->tick_next = head->tick_next;
   fl->tick_prev = head;
   head->tick_next->tick_prev = fl;
   head->tick_next = fl;
   fl->flags |= FSI_DF_TICKS;
+}
+
+void fsi_dflow_tick_check(fsi_dflow *fl) {
+  if (!(fl->flags & FSI_DF_TICKS) && needs_ticks(fl))
+    tick_link(fl);
 }
 
 void fsi_dflow_tick(fsi_dflow *fl, fs_time_ns now) {
