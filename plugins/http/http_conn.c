@@ -28,7 +28,7 @@ static http_txn *find_txn(http_conn *c, uint64_t depth) {
     return NULL;
   }
   for (uint32_t i = 0; i < c->count; i++) {
-    http_txn *t = c->ring[(c->head + i) % c->max_pending];
+    http_txn *t = c->ring[(c->head + i) % c->ring_cap];
     if (t->depth == depth) {
       return t;
     }
@@ -54,12 +54,6 @@ static void flush_body(http_side *sd) {
   sd->body_pending = 0;
 }
 
-static void txn_free(http_txn *t) {
-  free(t->hdrs[0]);
-  free(t->hdrs[1]);
-  free(t);
-}
-
 /* Done transactions are kept for reuse only while others are pending
  * (pipelining). An idle connection holds none: a transaction is about 4.5
  * KiB, and connections linger long after their last request, so keeping one
@@ -68,7 +62,7 @@ static void txn_free(http_txn *t) {
 static void pop_head(http_conn *c) {
   http_txn *t = c->ring[c->head];
   c->ring[c->head] = NULL;
-  c->head = (c->head + 1) % c->max_pending;
+  c->head = (c->head + 1) % c->ring_cap;
   c->count--;
   t->next_free = c->pool;
   c->pool = t;
@@ -76,7 +70,7 @@ static void pop_head(http_conn *c) {
     while (c->pool) {
       http_txn *x = c->pool;
       c->pool = x->next_free;
-      txn_free(x);
+      fsi_http_txn_free(x);
     }
   }
 }
@@ -113,23 +107,46 @@ static void emit_all(http_conn *c) {
   }
 }
 
+/* Doubles the ring (up to max_pending), oldest transaction first. */
+static int ring_grow(http_conn *c) {
+  uint32_t cap = c->ring_cap * 2 < c->max_pending ? c->ring_cap * 2 : c->max_pending;
+  http_txn **r = malloc((size_t)cap * sizeof *r);
+  if (!r) {
+    return 0;
+  }
+  for (uint32_t i = 0; i < c->count; i++) {
+    r[i] = c->ring[(c->head + i) % c->ring_cap];
+  }
+  if (c->ring != c->ring_inline) {
+    free(c->ring);
+  }
+  c->ring = r;
+  c->ring_cap = cap;
+  c->head = 0;
+  return 1;
+}
+
 /* A new transaction at the tail; NULL only when memory runs out. */
 static http_txn *new_txn(http_conn *c, fs_time_ns ts) {
   if (c->count >= c->max_pending) {
     counter(c, "http.pipeline_overflow", 1);
     emit_head(c);
   }
+  if (c->count == c->ring_cap && !ring_grow(c)) {
+    return NULL;
+  }
   http_txn *t = c->pool;
   if (t) {
     c->pool = t->next_free;
   } else {
-    /* Not calloc: reset clears the fields, and the value buffers are
-     * written before they are read, so most of their pages stay untouched. */
+    /* Not calloc: reset clears the fields, and the inline value bytes are
+     * written before they are read. */
     t = malloc(sizeof *t);
     if (!t) {
       return NULL;
     }
     t->next_free = NULL;
+    memset(t->ext, 0, sizeof t->ext);
     t->hdrs[0] = t->hdrs[1] = NULL;
     if (c->all_headers) {
       t->hdrs[0] = calloc(1, sizeof(http_allhdr));
@@ -139,7 +156,7 @@ static http_txn *new_txn(http_conn *c, fs_time_ns ts) {
   fsi_http_txn_reset(t);
   t->depth = ++c->next_depth;
   t->ts = ts;
-  c->ring[(c->head + c->count) % c->max_pending] = t;
+  c->ring[(c->head + c->count) % c->ring_cap] = t;
   c->count++;
   return t;
 }
@@ -165,7 +182,7 @@ static int on_message_begin(llhttp_t *p) {
     }
   } else {
     for (uint32_t i = 0; i < c->count && !t; i++) {
-      http_txn *x = c->ring[(c->head + i) % c->max_pending];
+      http_txn *x = c->ring[(c->head + i) % c->ring_cap];
       if (x->has_req && !x->has_resp) {
         t = x;
       }
@@ -462,9 +479,8 @@ static int side_message_complete(http_side *sd, unsigned status, int cut) {
   } else if (!cut && status >= 100 && status < 200 && status != 101) {
     /* Interim response: remember it as Zeek's info_code/info_msg and wait
      * for the final one, which pairs with the same request. */
-    uint32_t len = t->f[HF_STATUS_MSG].len;
-    memcpy(t->info_msg, t->status_msg, len);
-    t->info_msg_len = len;
+    fsi_http_txn_assign(t, HF_INFO_MSG, fsi_http_txn_val(t, HF_STATUS_MSG),
+                        t->f[HF_STATUS_MSG].len);
     t->info_code = status;
     t->status_code = 0;
     memset(&t->f[HF_STATUS_MSG], 0, sizeof t->f[0]);
@@ -555,11 +571,10 @@ void *fsi_http_create(const fs_parser_env *env) {
   const char *opt = env ? env->options : NULL;
   uint64_t mp = fsi_http_option(opt, "max_pending", HTTP_PENDING_DEFAULT);
   c->max_pending = (uint32_t)(mp < 1 ? 1 : mp > HTTP_PENDING_LIMIT ? HTTP_PENDING_LIMIT : mp);
-  c->ring = calloc(c->max_pending, sizeof *c->ring);
-  if (!c->ring) {
-    free(c);
-    return NULL;
-  }
+  /* Most connections have a request or two in flight: the ring starts
+   * inside the connection and grows when pipelining needs it. */
+  c->ring = c->ring_inline;
+  c->ring_cap = c->max_pending < HTTP_RING_INLINE ? c->max_pending : HTTP_RING_INLINE;
   c->all_headers = fsi_http_option(opt, "all_headers", 0) != 0;
   c->max_header_bytes = fsi_http_option(opt, "max_header_bytes", HTTP_HEADER_BYTES_DEFAULT);
   for (uint32_t i = 0; i < 2; i++) {
@@ -877,7 +892,7 @@ int fsi_http_feed(void *self, uint32_t side, const uint8_t *data, size_t len, fs
       pos = (size_t)(epos - data);
     } else if (e == HPE_PAUSED_UPGRADE && sd->side == FS_SIDE_INITIATOR) {
       /* CONNECT or Upgrade: what follows is not HTTP unless the server says no. */
-      http_txn *t = c->count ? c->ring[(c->head + c->count - 1) % c->max_pending] : NULL;
+      http_txn *t = c->count ? c->ring[(c->head + c->count - 1) % c->ring_cap] : NULL;
       if (t && t->has_req) {
         t->req_upgrade = 1;
       }
@@ -1020,10 +1035,12 @@ void fsi_http_destroy(void *self) {
   while (c->pool) {
     http_txn *t = c->pool;
     c->pool = t->next_free;
-    txn_free(t);
+    fsi_http_txn_free(t);
   }
   free(c->s[0].lbuf);
   free(c->s[1].lbuf);
-  free(c->ring);
+  if (c->ring != c->ring_inline) {
+    free(c->ring);
+  }
   free(c);
 }

@@ -15,6 +15,8 @@
 /* Default queue length and header-section bound. */
 #define HTTP_PENDING_DEFAULT 128
 #define HTTP_HEADER_BYTES_DEFAULT 65536u
+/* Ring slots inside the connection before it allocates a larger one. */
+#define HTTP_RING_INLINE 4
 
 /* Where a request's version field comes from. */
 enum http_ver_mode {
@@ -77,13 +79,15 @@ typedef struct http_conn {
   uint8_t tunnel;    /* done because a CONNECT got a 2xx: hand off (host ABI >= 1.1) */
   uint8_t pad[4];
   http_side s[2];
-  http_txn **ring; /* max_pending slots: transactions waiting, oldest at head */
+  http_txn **ring; /* ring_cap slots: transactions waiting, oldest at head */
   uint32_t head, count;
+  uint32_t ring_cap; /* grows up to max_pending */
   uint32_t max_pending;
   uint32_t all_headers;
   uint64_t max_header_bytes;
   uint64_t next_depth;
   http_txn *pool;
+  http_txn *ring_inline[HTTP_RING_INLINE]; /* the ring until it grows */
 } http_conn;
 
 /* Session-parser entry points (see fs_session_parser_ops). */

@@ -33,6 +33,7 @@ enum http_field_id {
   HF_RESP_VERSION,
   HF_STATUS_MSG,
   HF_RESP_CTYPE,
+  HF_INFO_MSG, /* storage only: the last 1xx's reason, copied from HF_STATUS_MSG */
   HF_COUNT
 };
 
@@ -53,6 +54,16 @@ typedef struct http_allhdr {
   char buf[HTTP_ALLHDR_BYTES];
 } http_allhdr;
 
+/* Inline bytes of all values: each has a slot sized for the common value
+ * (fsi_http_txn_buf); a longer one moves to a buffer of its full bound. */
+#define HTTP_INLINE_BYTES 416
+
+/*
+ * A transaction is allocated per request, and its values are read and
+ * written on the packets of its request and response: the inline slots
+ * keep it at about 700 bytes (it was 4.5 KiB of fixed buffers, whose
+ * scattered lines and pages were fetched on every response).
+ */
 typedef struct http_txn {
   struct http_txn *next_free; /* pool link */
   uint64_t depth;             /* Zeek's trans_depth: 1-based index in the connection */
@@ -63,29 +74,30 @@ typedef struct http_txn {
   uint32_t status_code; /* 0: none yet */
   uint32_t info_code;   /* last 1xx seen, 0: none */
   uint32_t truncated;   /* values cut to their bound */
-  uint32_t pad1;
+  uint32_t spilled;     /* bit per field id: the value lives in ext[id] */
   uint64_t req_body_len, resp_body_len;
   http_sbuf f[HF_COUNT];
-  char method[HTTP_METHOD_MAX];
-  char req_version[HTTP_VERSION_MAX];
-  char resp_version[HTTP_VERSION_MAX];
-  char uri[HTTP_URI_MAX];
-  char host[HTTP_HOST_MAX];
-  char ua[HTTP_UA_MAX];
-  char referrer[HTTP_REFERRER_MAX];
-  char req_ctype[HTTP_CTYPE_MAX];
-  char status_msg[HTTP_STATUS_MSG_MAX];
-  char info_msg[HTTP_STATUS_MSG_MAX];
-  uint32_t info_msg_len;
-  char resp_ctype[HTTP_CTYPE_MAX];
+  /* ---- kept when the transaction is reused ---- */
+  char *ext[HF_COUNT];  /* full-bound storage of values that outgrew their slot (lazily) */
   http_allhdr *hdrs[2]; /* per side, only in all-headers mode */
+  char inl[HTTP_INLINE_BYTES];
 } http_txn;
 
 /* Resets a transaction for reuse, keeping its all-headers buffers. */
 void fsi_http_txn_reset(http_txn *t);
 
-/* Storage and bound of field @p id. */
+/* Storage and bound of field @p id now (its inline slot, or its full
+ * buffer once the value outgrew the slot). */
 char *fsi_http_txn_buf(http_txn *t, int id, uint32_t *cap);
+
+/* The stored bytes of field @p id (f[id].len of them). */
+const char *fsi_http_txn_val(const http_txn *t, int id);
+
+/* Replaces field @p id with @p n bytes (n within its bound). */
+void fsi_http_txn_assign(http_txn *t, int id, const char *p, size_t n);
+
+/* Frees a transaction and its buffers. */
+void fsi_http_txn_free(http_txn *t);
 
 /* Appends @p n bytes to field @p id, cutting at its bound (counted once). */
 void fsi_http_txn_append(http_txn *t, int id, const char *p, size_t n);

@@ -226,6 +226,60 @@ static void test_100_continue(void **state) {
   assert_int_equal(ph_u64(&ctx, 0, "request_body_len"), 4);
 }
 
+/* Ten requests in flight before the first response (more than the
+ * transactions a connection starts with room for), values longer than the
+ * common ones (a 300-byte target and a 200-byte User-Agent, each split
+ * across feeds), and an interim response with a long reason: every value
+ * comes out whole and each response pairs with its own request. */
+static void test_deep_pipelining_long_values(void **state) {
+  (void)state;
+  char uri[301], ua[201], reason[61], buf[1024];
+  for (size_t i = 0; i < sizeof uri - 1; i++) {
+    uri[i] = (char)('a' + i % 26);
+  }
+  uri[0] = '/';
+  uri[sizeof uri - 1] = 0;
+  for (size_t i = 0; i < sizeof ua - 1; i++) {
+    ua[i] = (char)('A' + i % 26);
+  }
+  ua[sizeof ua - 1] = 0;
+  for (size_t i = 0; i < sizeof reason - 1; i++) {
+    reason[i] = (char)('k' + i % 10);
+  }
+  reason[sizeof reason - 1] = 0;
+  for (int r = 0; r < 10; r++) {
+    int n = r == 6 ? snprintf(buf, sizeof buf,
+                              "GET %s HTTP/1.1\r\nHost: h\r\nUser-Agent: %s\r\n\r\n", uri, ua)
+                   : snprintf(buf, sizeof buf, "GET /r%d HTTP/1.1\r\nHost: h\r\n\r\n", r);
+    /* Pieces of 7 bytes: the long values arrive in many feeds. */
+    assert_int_equal(ph_feed_pieces(&ctx, C2S, buf, (size_t)n, (fs_time_ns)(r + 1), 7),
+                     FS_PARSE_OK);
+  }
+  assert_int_equal(ctx.n, 0);
+  for (int r = 0; r < 10; r++) {
+    int n = 0;
+    if (r == 2) {
+      n = snprintf(buf, sizeof buf, "HTTP/1.1 100 %s\r\n\r\n", reason);
+      assert_int_equal(ph_feed(&ctx, S2C, buf, (size_t)n, 20), FS_PARSE_OK);
+    }
+    n = snprintf(buf, sizeof buf, "HTTP/1.1 %d R\r\nContent-Length: 0\r\n\r\n", 200 + r);
+    assert_int_equal(ph_feed(&ctx, S2C, buf, (size_t)n, (fs_time_ns)(30 + r)), FS_PARSE_OK);
+  }
+  assert_int_equal(ctx.n, 10);
+  for (int r = 0; r < 10; r++) {
+    char want[16];
+    snprintf(want, sizeof want, "/r%d", r);
+    assert_int_equal(ph_u64(&ctx, (size_t)r, "trans_depth"), (uint64_t)r + 1);
+    assert_int_equal(ph_u64(&ctx, (size_t)r, "status_code"), 200u + (unsigned)r);
+    assert_true(ph_str_is(&ctx, (size_t)r, "uri", r == 6 ? uri : want));
+    assert_int_equal(ph_u64(&ctx, (size_t)r, "truncated"), 0);
+  }
+  assert_true(ph_str_is(&ctx, 6, "user_agent", ua));
+  assert_int_equal(ph_u64(&ctx, 2, "info_code"), 100);
+  assert_true(ph_str_is(&ctx, 2, "info_msg", reason));
+  assert_int_equal(ph_field(&ctx, 3, "info_code")->kind, FS_FIELD_NONE);
+}
+
 /* CONNECT accepted: emit, then hand the tunnel back to the host (ABI 1.1):
  * the bytes after the response are not consumed, so the host detects on them. */
 static void test_connect(void **state) {
@@ -467,6 +521,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_close_delimited, setup, teardown),
       cmocka_unit_test_setup_teardown(test_head_204_304, setup, teardown),
       cmocka_unit_test_setup_teardown(test_100_continue, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_deep_pipelining_long_values, setup, teardown),
       cmocka_unit_test_setup_teardown(test_connect, setup, teardown),
       cmocka_unit_test_setup_teardown(test_connect_old_host, setup_host_1_0, teardown),
       cmocka_unit_test_setup_teardown(test_connect_refused, setup, teardown),
