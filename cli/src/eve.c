@@ -36,29 +36,29 @@ static void header(fsi_jw *w, const fsi_flowinfo *fi, fs_time_ns ts, const char 
   char text[48];
   fsi_jw_obj_begin(w);
   fsi_eve_time(ts, text, sizeof text);
-  fsi_jw_key(w, "timestamp");
+  FSI_JW_KEY(w, "timestamp");
   fsi_jw_cstr(w, text);
-  fsi_jw_key(w, "flow_id");
+  FSI_JW_KEY(w, "flow_id");
   /* 51 bits: exact in every JSON reader that parses numbers as doubles. */
   fsi_jw_u64(w, fi->hash & ((1ull << 51) - 1));
-  fsi_jw_key(w, "event_type");
+  FSI_JW_KEY(w, "event_type");
   fsi_jw_cstr(w, event_type);
   if (fi->family || fi->is_mac) {
-    fsi_jw_key(w, "src_ip");
+    FSI_JW_KEY(w, "src_ip");
     fsi_jw_addr(w, fi, fi->orig_h);
     if (fi->has_ports) {
-      fsi_jw_key(w, "src_port");
+      FSI_JW_KEY(w, "src_port");
       fsi_jw_u64(w, fi->orig_p);
     }
-    fsi_jw_key(w, "dest_ip");
+    FSI_JW_KEY(w, "dest_ip");
     fsi_jw_addr(w, fi, fi->resp_h);
     if (fi->has_ports) {
-      fsi_jw_key(w, "dest_port");
+      FSI_JW_KEY(w, "dest_port");
       fsi_jw_u64(w, fi->resp_p);
     }
   }
   proto_name(fi->proto, text, sizeof text);
-  fsi_jw_key(w, "proto");
+  FSI_JW_KEY(w, "proto");
   fsi_jw_cstr(w, text);
 }
 
@@ -93,49 +93,49 @@ void fsi_eve_flow(fsi_jw *w, const fsi_flowinfo *fi, uint16_t cid_seed) {
   char text[48];
   header(w, fi, s->first_seen, "flow");
   if (s->service[0]) {
-    fsi_jw_key(w, "app_proto");
+    FSI_JW_KEY(w, "app_proto");
     /* Suricata calls Zeek's "ssl" service "tls". */
     fsi_jw_cstr(w, strcmp(s->service, "ssl") ? s->service : "tls");
   }
-  fsi_jw_key(w, "flow");
+  FSI_JW_KEY(w, "flow");
   fsi_jw_obj_begin(w);
-  fsi_jw_key(w, "pkts_toserver");
+  FSI_JW_KEY(w, "pkts_toserver");
   fsi_jw_u64(w, s->side[FS_SIDE_INITIATOR].packets);
-  fsi_jw_key(w, "pkts_toclient");
+  FSI_JW_KEY(w, "pkts_toclient");
   fsi_jw_u64(w, s->side[FS_SIDE_RESPONDER].packets);
-  fsi_jw_key(w, "bytes_toserver");
+  FSI_JW_KEY(w, "bytes_toserver");
   fsi_jw_u64(w, s->side[FS_SIDE_INITIATOR].ip_bytes);
-  fsi_jw_key(w, "bytes_toclient");
+  FSI_JW_KEY(w, "bytes_toclient");
   fsi_jw_u64(w, s->side[FS_SIDE_RESPONDER].ip_bytes);
   fsi_eve_time(s->first_seen, text, sizeof text);
-  fsi_jw_key(w, "start");
+  FSI_JW_KEY(w, "start");
   fsi_jw_cstr(w, text);
   fsi_eve_time(s->last_seen, text, sizeof text);
-  fsi_jw_key(w, "end");
+  FSI_JW_KEY(w, "end");
   fsi_jw_cstr(w, text);
-  fsi_jw_key(w, "age");
+  FSI_JW_KEY(w, "age");
   fsi_jw_u64(w, s->last_seen > s->first_seen ? (s->last_seen - s->first_seen) / FS_NS_PER_SEC : 0);
-  fsi_jw_key(w, "state");
+  FSI_JW_KEY(w, "state");
   fsi_jw_cstr(w, flow_state(s));
-  fsi_jw_key(w, "reason");
+  FSI_JW_KEY(w, "reason");
   fsi_jw_cstr(w, flow_reason(s->end_reason));
-  fsi_jw_key(w, "alerted");
+  FSI_JW_KEY(w, "alerted");
   fsi_jw_bool(w, 0);
   fsi_jw_obj_end(w);
   if (fi->proto == FS_L4_TCP) {
-    fsi_jw_key(w, "tcp");
+    FSI_JW_KEY(w, "tcp");
     fsi_jw_obj_begin(w);
-    fsi_jw_key(w, "state");
+    FSI_JW_KEY(w, "state");
     fsi_jw_cstr(w, fs_flow_state_name(s->state));
     if (s->history[0]) {
-      fsi_jw_key(w, "history");
+      FSI_JW_KEY(w, "history");
       fsi_jw_str(w, s->history, strnlen(s->history, sizeof s->history));
     }
     fsi_jw_obj_end(w);
   }
   char cid[FSI_CID_TEXT_SIZE];
   if (fsi_flowinfo_community_id(fi, cid_seed, cid) == 0) {
-    fsi_jw_key(w, "community_id");
+    FSI_JW_KEY(w, "community_id");
     fsi_jw_cstr(w, cid);
   }
   fsi_jw_obj_end(w);
@@ -237,7 +237,7 @@ static void mapped_value(fsi_jw *w, const eve_map *m, const fs_field *f) {
     break;
   case X_HASH_OBJECT:
     fsi_jw_obj_begin(w);
-    fsi_jw_key(w, "hash");
+    FSI_JW_KEY(w, "hash");
     fsi_jw_field_value(w, f);
     fsi_jw_obj_end(w);
     return;
@@ -246,7 +246,7 @@ static void mapped_value(fsi_jw *w, const eve_map *m, const fs_field *f) {
       fsi_jw_arr_begin(w);
       for (uint32_t i = 0; f->v.list && i < f->count; i++) {
         fsi_jw_obj_begin(w);
-        fsi_jw_key(w, "rdata");
+        FSI_JW_KEY(w, "rdata");
         fsi_jw_str(w, f->v.list[i].ptr ? f->v.list[i].ptr : "",
                    f->v.list[i].ptr ? (size_t)f->v.list[i].len : 0);
         fsi_jw_obj_end(w);
@@ -280,7 +280,7 @@ void fsi_eve_app(fsi_jw *w, const fsi_flowinfo *fi, const fs_message *msg, fs_ti
   int is_dns = !strcmp(proto, "dns");
   if (is_dns) {
     /* One record per query/response pair: an "answer" once the response was seen. */
-    fsi_jw_key(w, "type");
+    FSI_JW_KEY(w, "type");
     fsi_jw_cstr(w, fs_message_field(msg, "rcode_name") || fs_message_field(msg, "rcode") ? "answer"
                                                                                          : "query");
   }

@@ -21,12 +21,10 @@ void fsi_jw_reset(fsi_jw *w) {
   w->need_comma[0] = 0;
 }
 
-/* Makes room for @p n more bytes; on failure sets oom and returns 0. */
-static int reserve(fsi_jw *w, size_t n) {
+/* The slow half of reserve(): grows the buffer (doubling) or sets oom. */
+static int grow(fsi_jw *w, size_t n) {
   if (w->oom)
     return 0;
-  if (w->len + n <= w->cap)
-    return 1;
   size_t cap = w->cap ? w->cap : 1024;
   while (cap < w->len + n) {
     if (cap > ((size_t)-1) / 2) {
@@ -45,6 +43,14 @@ static int reserve(fsi_jw *w, size_t n) {
   return 1;
 }
 
+/* Makes room for @p n more bytes; on failure sets oom and returns 0. The
+ * common case is inline: it runs for every piece of every record. */
+static inline int reserve(fsi_jw *w, size_t n) {
+  if (w->len + n <= w->cap && !w->oom)
+    return 1;
+  return grow(w, n);
+}
+
 void fsi_jw_raw(fsi_jw *w, const char *p, size_t n) {
   if (n == 0 || !reserve(w, n))
     return;
@@ -52,14 +58,14 @@ void fsi_jw_raw(fsi_jw *w, const char *p, size_t n) {
   w->len += n;
 }
 
-static void put(fsi_jw *w, char c) {
+static inline void put(fsi_jw *w, char c) {
   if (!reserve(w, 1))
     return;
   w->buf[w->len++] = c;
 }
 
 /* Called before every value: writes the separating comma inside arrays. */
-static void before_value(fsi_jw *w) {
+static inline void before_value(fsi_jw *w) {
   if (w->depth == 0)
     return;
   /* After a key the comma was already written by fsi_jw_key. */
@@ -118,28 +124,53 @@ static size_t plain_run(const unsigned char *p, size_t i, size_t n) {
   return i;
 }
 
+void fsi_jw_key_plain(fsi_jw *w, const char *key, size_t n) {
+  if (!reserve(w, n + 4))
+    return;
+  char *o = w->buf + w->len;
+  size_t k = 0;
+  if (w->need_comma[w->depth])
+    o[k++] = ',';
+  o[k++] = '"';
+  memcpy(o + k, key, n);
+  k += n;
+  o[k++] = '"';
+  o[k++] = ':';
+  w->len += k;
+  w->need_comma[w->depth] = 2; /* the value follows without a comma */
+}
+
+/* Keys up to this long are checked and copied in one pass. */
+#define KEY_FAST_MAX 64
+
 void fsi_jw_key(fsi_jw *w, const char *key) {
-  size_t n = strlen(key);
-  if (plain_run((const unsigned char *)key, 0, n) == n && reserve(w, n + 4)) {
-    /* The usual key: nothing to escape, written in one go. */
+  if (reserve(w, KEY_FAST_MAX + 4)) {
+    /* The usual key: plain bytes, copied while they are checked. */
     char *o = w->buf + w->len;
     size_t k = 0;
     if (w->need_comma[w->depth])
       o[k++] = ',';
     o[k++] = '"';
-    memcpy(o + k, key, n);
-    k += n;
-    o[k++] = '"';
-    o[k++] = ':';
-    w->len += k;
-  } else {
-    if (w->need_comma[w->depth])
-      put(w, ',');
-    put(w, '"');
-    fsi_jw_escape(w, key, n);
-    put(w, '"');
-    put(w, ':');
+    size_t i = 0;
+    while (i < KEY_FAST_MAX && plain[(unsigned char)key[i]]) {
+      o[k + i] = key[i];
+      i++;
+    }
+    if (key[i] == '\0') {
+      k += i;
+      o[k++] = '"';
+      o[k++] = ':';
+      w->len += k;
+      w->need_comma[w->depth] = 2;
+      return;
+    }
   }
+  if (w->need_comma[w->depth])
+    put(w, ',');
+  put(w, '"');
+  fsi_jw_escape(w, key, strlen(key));
+  put(w, '"');
+  put(w, ':');
   w->need_comma[w->depth] = 2; /* the value follows without a comma */
 }
 
@@ -238,8 +269,17 @@ void fsi_jw_escape(fsi_jw *w, const char *s, size_t n) {
 
 void fsi_jw_str(fsi_jw *w, const char *p, size_t n) {
   before_value(w);
-  put(w, '"');
-  fsi_jw_escape(w, p, n);
+  if (!reserve(w, n + 2))
+    return;
+  /* The plain prefix (usually all of it) goes in one copy; the escaper
+   * takes the rest. */
+  size_t run = plain_run((const unsigned char *)p, 0, n);
+  char *o = w->buf + w->len;
+  o[0] = '"';
+  memcpy(o + 1, p, run);
+  w->len += 1 + run;
+  if (run < n)
+    fsi_jw_escape(w, p + run, n - run);
   put(w, '"');
 }
 
@@ -255,22 +295,44 @@ void fsi_jw_hex(fsi_jw *w, const uint8_t *p, size_t n) {
   put(w, '"');
 }
 
+/* "00" to "99": two digits per division. */
+static const char digit_pairs[] = "00010203040506070809"
+                                  "10111213141516171819"
+                                  "20212223242526272829"
+                                  "30313233343536373839"
+                                  "40414243444546474849"
+                                  "50515253545556575859"
+                                  "60616263646566676869"
+                                  "70717273747576777879"
+                                  "80818283848586878889"
+                                  "90919293949596979899";
+
 size_t fsi_u64_to_dec(uint64_t v, char *out) {
   char tmp[24];
-  size_t n = 0;
-  do {
-    tmp[n++] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  for (size_t i = 0; i < n; i++)
-    out[i] = tmp[n - 1 - i];
+  size_t i = sizeof tmp;
+  while (v >= 100) {
+    size_t d = (size_t)(v % 100) * 2;
+    v /= 100;
+    tmp[--i] = digit_pairs[d + 1];
+    tmp[--i] = digit_pairs[d];
+  }
+  if (v >= 10) {
+    size_t d = (size_t)v * 2;
+    tmp[--i] = digit_pairs[d + 1];
+    tmp[--i] = digit_pairs[d];
+  } else {
+    tmp[--i] = (char)('0' + v);
+  }
+  size_t n = sizeof tmp - i;
+  memcpy(out, tmp + i, n);
   return n;
 }
 
 void fsi_jw_u64(fsi_jw *w, uint64_t v) {
-  char d[24];
   before_value(w);
-  fsi_jw_raw(w, d, fsi_u64_to_dec(v, d));
+  if (!reserve(w, 24))
+    return;
+  w->len += fsi_u64_to_dec(v, w->buf + w->len);
 }
 
 void fsi_jw_i64(fsi_jw *w, int64_t v) {
@@ -323,7 +385,8 @@ size_t fsi_secs_to_text(uint64_t ns, char *d) {
 }
 
 void fsi_jw_secs(fsi_jw *w, uint64_t ns) {
-  char d[32];
   before_value(w);
-  fsi_jw_raw(w, d, fsi_secs_to_text(ns, d));
+  if (!reserve(w, 32))
+    return;
+  w->len += fsi_secs_to_text(ns, w->buf + w->len);
 }

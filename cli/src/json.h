@@ -44,6 +44,12 @@ void fsi_jw_arr_begin(fsi_jw *w);
 void fsi_jw_arr_end(fsi_jw *w);
 /** Writes an object key (escaped) and the colon; the next call writes its value. */
 void fsi_jw_key(fsi_jw *w, const char *key);
+/** fsi_jw_key() for a key of @p n bytes known to need no escaping (no check). */
+void fsi_jw_key_plain(fsi_jw *w, const char *key, size_t n);
+/** A key given as a string literal of this program (plain ASCII names such
+ * as "id.orig_h"): its length is known when compiling, and it is not
+ * checked per record. */
+#define FSI_JW_KEY(w, lit) fsi_jw_key_plain((w), "" lit "", sizeof(lit) - 1)
 
 /** A string value from @p n arbitrary bytes (escaped; invalid UTF-8 as \\xNN). */
 void fsi_jw_str(fsi_jw *w, const char *p, size_t n);

@@ -83,16 +83,16 @@ void fsi_jw_addr(fsi_jw *w, const fsi_flowinfo *fi, const uint8_t *addr) {
 void fsi_rec_conn_id(fsi_jw *w, const fsi_flowinfo *fi) {
   if (fi->family == 0 && !fi->is_mac)
     return;
-  fsi_jw_key(w, "id.orig_h");
+  FSI_JW_KEY(w, "id.orig_h");
   fsi_jw_addr(w, fi, fi->orig_h);
   if (fi->has_ports) {
-    fsi_jw_key(w, "id.orig_p");
+    FSI_JW_KEY(w, "id.orig_p");
     fsi_jw_u64(w, fi->orig_p);
   }
-  fsi_jw_key(w, "id.resp_h");
+  FSI_JW_KEY(w, "id.resp_h");
   fsi_jw_addr(w, fi, fi->resp_h);
   if (fi->has_ports) {
-    fsi_jw_key(w, "id.resp_p");
+    FSI_JW_KEY(w, "id.resp_p");
     fsi_jw_u64(w, fi->resp_p);
   }
 }
@@ -124,14 +124,14 @@ static void write_encap(fsi_jw *w, const fsi_flowinfo *fi) {
   const fs_flow_key *k = fi->key;
   const fsi_encap *e = fi->encap;
   if (e && e->n_vlans) {
-    fsi_jw_key(w, "vlan");
+    FSI_JW_KEY(w, "vlan");
     fsi_jw_arr_begin(w);
     for (uint32_t i = 0; i < e->n_vlans && i < FS_MAX_VLANS; i++)
       fsi_jw_u64(w, e->vlans[i]);
     fsi_jw_arr_end(w);
   } else if (k->flags & FS_KEYF_VLAN) {
     /* The key carries outer << 12 | inner. */
-    fsi_jw_key(w, "vlan");
+    FSI_JW_KEY(w, "vlan");
     fsi_jw_arr_begin(w);
     if (k->zone >> 12)
       fsi_jw_u64(w, k->zone >> 12);
@@ -140,7 +140,7 @@ static void write_encap(fsi_jw *w, const fsi_flowinfo *fi) {
   }
   uint32_t tunnels = e ? (e->encap & ~(uint32_t)FS_ENCAP_VLAN) : 0;
   if (tunnels) {
-    fsi_jw_key(w, "tunnel");
+    FSI_JW_KEY(w, "tunnel");
     fsi_jw_arr_begin(w);
     for (uint32_t bit = 1; bit; bit <<= 1) {
       const char *name = encap_name(bit);
@@ -152,18 +152,18 @@ static void write_encap(fsi_jw *w, const fsi_flowinfo *fi) {
       fsi_flowinfo outer;
       memset(&outer, 0, sizeof outer);
       outer.family = (int)e->tunnel_ip_version;
-      fsi_jw_key(w, "tunnel_orig_h");
+      FSI_JW_KEY(w, "tunnel_orig_h");
       fsi_jw_addr(w, &outer, e->tunnel_src);
-      fsi_jw_key(w, "tunnel_resp_h");
+      FSI_JW_KEY(w, "tunnel_resp_h");
       fsi_jw_addr(w, &outer, e->tunnel_dst);
     }
     nonzero(w, "tunnel_id", e->tunnel_id);
   } else if (k->flags & FS_KEYF_TUNNEL) {
-    fsi_jw_key(w, "tunnel_id");
+    FSI_JW_KEY(w, "tunnel_id");
     fsi_jw_u64(w, k->extra);
   }
   if (k->flags & FS_KEYF_FLOW_LABEL) {
-    fsi_jw_key(w, "flow_label");
+    FSI_JW_KEY(w, "flow_label");
     fsi_jw_u64(w, k->extra);
   }
 }
@@ -173,53 +173,53 @@ void fsi_rec_conn(fsi_jw *w, const fsi_flowinfo *fi, uint16_t cid_seed) {
   const fs_side_stats *o = &s->side[FS_SIDE_INITIATOR];
   const fs_side_stats *r = &s->side[FS_SIDE_RESPONDER];
   fsi_jw_obj_begin(w);
-  fsi_jw_key(w, "_path");
+  FSI_JW_KEY(w, "_path");
   fsi_jw_cstr(w, "conn");
-  fsi_jw_key(w, "ts");
+  FSI_JW_KEY(w, "ts");
   fsi_jw_secs(w, s->first_seen);
-  fsi_jw_key(w, "uid");
+  FSI_JW_KEY(w, "uid");
   fsi_jw_cstr(w, fi->uid);
   fsi_rec_conn_id(w, fi);
-  fsi_jw_key(w, "proto");
+  FSI_JW_KEY(w, "proto");
   fsi_jw_cstr(w, fs_l4proto_name(fi->proto));
   if (s->service[0]) {
-    fsi_jw_key(w, "service");
+    FSI_JW_KEY(w, "service");
     fsi_jw_str(w, s->service, strnlen(s->service, sizeof s->service));
   }
   /* As Zeek: duration and payload bytes only when the flow lasted > 0. */
   if (s->last_seen > s->first_seen) {
-    fsi_jw_key(w, "duration");
+    FSI_JW_KEY(w, "duration");
     fsi_jw_secs(w, s->last_seen - s->first_seen);
-    fsi_jw_key(w, "orig_bytes");
+    FSI_JW_KEY(w, "orig_bytes");
     fsi_jw_u64(w, o->payload_bytes);
-    fsi_jw_key(w, "resp_bytes");
+    FSI_JW_KEY(w, "resp_bytes");
     fsi_jw_u64(w, r->payload_bytes);
   }
   if (s->conn_state[0]) {
-    fsi_jw_key(w, "conn_state");
+    FSI_JW_KEY(w, "conn_state");
     fsi_jw_str(w, s->conn_state, strnlen(s->conn_state, sizeof s->conn_state));
   }
-  fsi_jw_key(w, "missed_bytes");
+  FSI_JW_KEY(w, "missed_bytes");
   fsi_jw_u64(w, o->missed_bytes + r->missed_bytes);
   if (s->history[0]) {
-    fsi_jw_key(w, "history");
+    FSI_JW_KEY(w, "history");
     fsi_jw_str(w, s->history, strnlen(s->history, sizeof s->history));
   }
-  fsi_jw_key(w, "orig_pkts");
+  FSI_JW_KEY(w, "orig_pkts");
   fsi_jw_u64(w, o->packets);
-  fsi_jw_key(w, "orig_ip_bytes");
+  FSI_JW_KEY(w, "orig_ip_bytes");
   fsi_jw_u64(w, o->ip_bytes);
-  fsi_jw_key(w, "resp_pkts");
+  FSI_JW_KEY(w, "resp_pkts");
   fsi_jw_u64(w, r->packets);
-  fsi_jw_key(w, "resp_ip_bytes");
+  FSI_JW_KEY(w, "resp_ip_bytes");
   fsi_jw_u64(w, r->ip_bytes);
   char cid[FSI_CID_TEXT_SIZE];
   if (fsi_flowinfo_community_id(fi, cid_seed, cid) == 0) {
-    fsi_jw_key(w, "community_id");
+    FSI_JW_KEY(w, "community_id");
     fsi_jw_cstr(w, cid);
   }
   /* flowscope's own fields. */
-  fsi_jw_key(w, "end_reason");
+  FSI_JW_KEY(w, "end_reason");
   fsi_jw_cstr(w, fs_end_reason_name(s->end_reason));
   write_encap(w, fi);
   /* Reassembly diagnostics, per side, only when not zero. */
@@ -289,11 +289,11 @@ static int known_kind(uint32_t k) { return k >= FS_FIELD_STR && k <= FS_FIELD_DU
 
 void fsi_rec_app(fsi_jw *w, const fsi_flowinfo *fi, const fs_message *msg, fs_time_ns ts) {
   fsi_jw_obj_begin(w);
-  fsi_jw_key(w, "_path");
+  FSI_JW_KEY(w, "_path");
   fsi_jw_cstr(w, msg->protocol ? msg->protocol : "unknown");
-  fsi_jw_key(w, "ts");
+  FSI_JW_KEY(w, "ts");
   fsi_jw_secs(w, ts);
-  fsi_jw_key(w, "uid");
+  FSI_JW_KEY(w, "uid");
   fsi_jw_cstr(w, fi->uid);
   fsi_rec_conn_id(w, fi);
   for (uint32_t i = 0; msg->fields && i < msg->n_fields; i++) {

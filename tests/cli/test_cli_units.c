@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -70,6 +71,52 @@ static void test_json_escapes(void **state) {
 }
 
 static char *built(fsi_jw *w) { return strndup(w->buf, w->len); }
+
+/* Keys around the one-pass limit (64 bytes), with and without a byte to
+ * escape at the end, and literal keys: each as "key":n, checked against
+ * the text built by hand. Numbers against printf's %llu. */
+static void test_json_keys_and_numbers(void **state) {
+  (void)state;
+  static const size_t lens[] = {1, 63, 64, 65, 100};
+  for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+    for (int quote = 0; quote < 2; quote++) {
+      char key[128], want[300];
+      size_t n = lens[li];
+      for (size_t i = 0; i < n; i++)
+        key[i] = (char)('a' + i % 26);
+      key[n] = 0;
+      if (quote)
+        key[n - 1] = '"';
+      fsi_jw w;
+      fsi_jw_init(&w);
+      fsi_jw_obj_begin(&w);
+      FSI_JW_KEY(&w, "lit.key");
+      fsi_jw_u64(&w, 7);
+      fsi_jw_key(&w, key);
+      fsi_jw_u64(&w, 8);
+      fsi_jw_obj_end(&w);
+      /* The last byte as JSON writes it: escaped when it is a quote. */
+      char last[3] = {'\\', '"', 0};
+      if (!quote) {
+        last[0] = key[n - 1];
+        last[1] = 0;
+      }
+      key[n - 1] = 0;
+      snprintf(want, sizeof want, "{\"lit.key\":7,\"%s%s\":8}", key, last);
+      char *got = strndup(w.buf, w.len);
+      assert_string_equal(got, want);
+      free(got);
+      fsi_jw_free(&w);
+    }
+  }
+  static const uint64_t nums[] = {0, 9, 10, 99, 100, 101, 12345, 1000000007u, UINT64_MAX};
+  for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+    char want[32], got[32];
+    snprintf(want, sizeof want, "%llu", (unsigned long long)nums[i]);
+    got[fsi_u64_to_dec(nums[i], got)] = 0;
+    assert_string_equal(got, want);
+  }
+}
 
 static void test_json_structure(void **state) {
   (void)state;
@@ -317,6 +364,7 @@ static void test_uid(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_json_escapes),
+      cmocka_unit_test(test_json_keys_and_numbers),
       cmocka_unit_test(test_app_record_reserved_names),
       cmocka_unit_test(test_json_structure),
       cmocka_unit_test(test_json_seconds),
