@@ -16,16 +16,26 @@ uint64_t fsi_uid(const fs_flow_key *key, fs_time_ns first_seen, uint64_t seed, c
   uint32_t limb[3] = {(uint32_t)(h.high64 & 0xffffffffu), (uint32_t)(h.low64 >> 32),
                       (uint32_t)h.low64};
   out[0] = 'C';
-  for (int pos = 17; pos >= 1; pos--) {
-    /* Long division of the 96-bit number by 62. */
+  /* Five digits at a time: three long divisions by 62^5 (it fits in 32
+   * bits) leave a quotient below 62^2, since the number is below 62^17. */
+  const uint64_t d5 = 62u * 62u * 62u * 62u * 62u;
+  int pos = 17;
+  for (int round = 0; round < 3; round++) {
     uint64_t rem = 0;
     for (int i = 0; i < 3; i++) {
       uint64_t cur = (rem << 32) | limb[i];
-      limb[i] = (uint32_t)(cur / 62);
-      rem = cur % 62;
+      limb[i] = (uint32_t)(cur / d5);
+      rem = cur % d5;
     }
-    out[pos] = b62[rem];
+    uint32_t r = (uint32_t)rem;
+    for (int k = 0; k < 5; k++) {
+      out[pos--] = b62[r % 62];
+      r /= 62;
+    }
   }
+  uint32_t q = limb[2]; /* limbs 0 and 1 are zero now */
+  out[pos--] = b62[q % 62];
+  out[pos] = b62[q / 62];
   out[18] = '\0';
   return h.low64;
 }
