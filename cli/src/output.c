@@ -31,11 +31,15 @@ struct fsi_output {
   int err;          /* errno of the first failure */
   char *fail_name;  /* file of the first failure */
   uint64_t skipped; /* records not written: csv messages, no file, no memory */
+  size_t rec_start; /* batching: where the record being built starts in jw */
 };
 
-/* Standard output's buffer: one write per MiB for files. Static because
- * stdout keeps it until exit. */
-static char stdout_buf[1u << 20];
+/* Records wait in the writer's buffer and go out in one fwrite once this
+ * many bytes gathered, when they all go to one file and none has to be
+ * flushed at once: a call per record was 1.2% of sessions' time. */
+#define BATCH_BYTES (256u * 1024u)
+
+static int batching(const fsi_output *out) { return !out->per_path && !out->flush_each; }
 
 /* _path names become file names: keep [a-z0-9_-] only. */
 static void sanitize(const char *in, char *out, size_t len) {
@@ -137,8 +141,10 @@ int fsi_output_open(fsi_output **res, const fsi_opts *o, int flush_each) {
                         o->format == FSI_FMT_CSV ? "conn.csv" : "eve.json");
   } else {
     if (!flush_each) {
-      /* Large buffer for files: one write per MiB, not per record. */
-      setvbuf(stdout, stdout_buf, _IOFBF, sizeof stdout_buf);
+      /* Records are gathered in the writer's buffer and written
+       * BATCH_BYTES at a time: stdio's own buffer would only copy them
+       * once more. */
+      setvbuf(stdout, NULL, _IONBF, 0);
     }
     first = open_stream(out, "conn", NULL);
   }
@@ -156,19 +162,61 @@ int fsi_output_open(fsi_output **res, const fsi_opts *o, int flush_each) {
       out->failed = 1;
       out->err = errno;
     }
+    fsi_jw_reset(&out->jw);
   }
   *res = out;
   return FSI_EXIT_OK;
+}
+
+/* Writes the gathered records to the single stream. */
+static void write_batch(fsi_output *out) {
+  stream *s = &out->streams[0];
+  if (out->jw.len && s->f && fwrite(out->jw.buf, 1, out->jw.len, s->f) != out->jw.len &&
+      !out->failed) {
+    out->failed = 1;
+    out->err = errno;
+    out->fail_name = s->filename ? strdup(s->filename) : NULL;
+  }
+  fsi_jw_reset(&out->jw);
+}
+
+/* Starts building a record in the writer: after the gathered ones when
+ * batching, else in an emptied buffer. */
+static void begin_record(fsi_output *out) {
+  if (!batching(out)) {
+    fsi_jw_reset(&out->jw);
+    return;
+  }
+  if (out->jw.len >= BATCH_BYTES)
+    write_batch(out);
+  out->jw.depth = 0;
+  out->jw.need_comma[0] = 0;
+  out->rec_start = out->jw.len;
 }
 
 /* Writes the built record (plus a newline for JSON) to @p s. */
 static void emit(fsi_output *out, stream *s, int newline) {
   if (!s || out->jw.oom) {
     out->skipped++; /* no file for it (too many logs) or out of memory: counted */
+    if (batching(out)) {
+      /* Only this record is dropped: the ones gathered before stay. */
+      out->jw.len = out->rec_start;
+      out->jw.oom = 0;
+    }
     return;
   }
   if (newline)
     fsi_jw_raw(&out->jw, "\n", 1);
+  if (batching(out)) {
+    if (out->jw.oom) {
+      out->skipped++;
+      out->jw.len = out->rec_start;
+      out->jw.oom = 0;
+      return;
+    }
+    s->records++;
+    return;
+  }
   if (fwrite(out->jw.buf, 1, out->jw.len, s->f) != out->jw.len) {
     if (!out->failed) {
       out->failed = 1;
@@ -183,7 +231,7 @@ static void emit(fsi_output *out, stream *s, int newline) {
 }
 
 void fsi_output_flow(fsi_output *out, const fsi_flowinfo *fi) {
-  fsi_jw_reset(&out->jw);
+  begin_record(out);
   switch (out->o->format) {
   case FSI_FMT_EVE:
     fsi_eve_flow(&out->jw, fi, out->o->cid_seed);
@@ -203,7 +251,7 @@ void fsi_output_flow(fsi_output *out, const fsi_flowinfo *fi) {
 void fsi_output_message(fsi_output *out, const fsi_flowinfo *fi, const fs_message *msg,
                         fs_time_ns ts) {
   const char *path = msg->protocol ? msg->protocol : "unknown";
-  fsi_jw_reset(&out->jw);
+  begin_record(out);
   switch (out->o->format) {
   case FSI_FMT_CSV: out->skipped++; return;
   case FSI_FMT_EVE: fsi_eve_app(&out->jw, fi, msg, ts); break;
@@ -227,6 +275,8 @@ int fsi_output_close(fsi_output *out) {
   if (!out)
     return FSI_EXIT_OK;
   int rc = FSI_EXIT_OK;
+  if (batching(out) && out->n_streams > 0)
+    write_batch(out);
   for (uint32_t i = 0; i < out->n_streams; i++) {
     stream *s = &out->streams[i];
     if (s->f == stdout) {
