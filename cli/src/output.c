@@ -194,8 +194,11 @@ static void begin_record(fsi_output *out) {
   out->rec_start = out->jw.len;
 }
 
-/* Writes the built record (plus a newline for JSON) to @p s. */
+/* Writes the built record (plus a newline for JSON) to @p s, or keeps it
+ * with the gathered ones when batching. */
 static void emit(fsi_output *out, stream *s, int newline) {
+  if (s && newline)
+    fsi_jw_raw(&out->jw, "\n", 1);
   if (!s || out->jw.oom) {
     out->skipped++; /* no file for it (too many logs) or out of memory: counted */
     if (batching(out)) {
@@ -205,15 +208,7 @@ static void emit(fsi_output *out, stream *s, int newline) {
     }
     return;
   }
-  if (newline)
-    fsi_jw_raw(&out->jw, "\n", 1);
   if (batching(out)) {
-    if (out->jw.oom) {
-      out->skipped++;
-      out->jw.len = out->rec_start;
-      out->jw.oom = 0;
-      return;
-    }
     s->records++;
     return;
   }

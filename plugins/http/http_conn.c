@@ -55,10 +55,9 @@ static void flush_body(http_side *sd) {
 }
 
 /* Done transactions are kept for reuse only while others are pending
- * (pipelining). An idle connection holds none: a transaction is about 4.5
- * KiB, and connections linger long after their last request, so keeping one
- * each made memory grow with every connection seen instead of with the
- * requests in flight. */
+ * (pipelining). An idle connection holds none: connections linger long
+ * after their last request, so keeping one each made memory grow with every
+ * connection seen instead of with the requests in flight. */
 static void pop_head(http_conn *c) {
   http_txn *t = c->ring[c->head];
   c->ring[c->head] = NULL;
