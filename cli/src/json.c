@@ -140,30 +140,16 @@ void fsi_jw_key_plain(fsi_jw *w, const char *key, size_t n) {
   w->need_comma[w->depth] = 2; /* the value follows without a comma */
 }
 
-/* Keys up to this long are checked and copied in one pass. */
+/* Keys up to this long are checked in one pass, without strlen. */
 #define KEY_FAST_MAX 64
 
 void fsi_jw_key(fsi_jw *w, const char *key) {
-  if (reserve(w, KEY_FAST_MAX + 4)) {
-    /* The usual key: plain bytes, copied while they are checked. */
-    char *o = w->buf + w->len;
-    size_t k = 0;
-    if (w->need_comma[w->depth])
-      o[k++] = ',';
-    o[k++] = '"';
-    size_t i = 0;
-    while (i < KEY_FAST_MAX && plain[(unsigned char)key[i]]) {
-      o[k + i] = key[i];
-      i++;
-    }
-    if (key[i] == '\0') {
-      k += i;
-      o[k++] = '"';
-      o[k++] = ':';
-      w->len += k;
-      w->need_comma[w->depth] = 2;
-      return;
-    }
+  size_t i = 0;
+  while (i < KEY_FAST_MAX && plain[(unsigned char)key[i]])
+    i++;
+  if (key[i] == '\0') {
+    fsi_jw_key_plain(w, key, i); /* the usual key: nothing to escape */
+    return;
   }
   if (w->need_comma[w->depth])
     put(w, ',');

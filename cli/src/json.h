@@ -48,7 +48,7 @@ void fsi_jw_key(fsi_jw *w, const char *key);
 void fsi_jw_key_plain(fsi_jw *w, const char *key, size_t n);
 /** A key given as a string literal of this program (plain ASCII names such
  * as "id.orig_h"): its length is known when compiling, and it is not
- * checked per record. */
+ * checked per record (tests/cli/test_e2e.py parses every record written). */
 #define FSI_JW_KEY(w, lit) fsi_jw_key_plain((w), "" lit "", sizeof(lit) - 1)
 
 /** A string value from @p n arbitrary bytes (escaped; invalid UTF-8 as \\xNN). */
