@@ -70,8 +70,10 @@ char *fsi_http_txn_buf(http_txn *t, int id, uint32_t *cap) {
 }
 
 const char *fsi_http_txn_val(const http_txn *t, int id) {
-  uint32_t cap;
-  return fsi_http_txn_buf((http_txn *)(uintptr_t)t, id, &cap);
+  if (id <= HF_NONE || id >= HF_COUNT) {
+    return NULL;
+  }
+  return (t->spilled & (1u << id)) ? t->ext[id] : t->inl + inl_off[id];
 }
 
 /* Moves value @p id to its full-bound buffer when @p more bytes would not
