@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* 1, 2 and 3 workers give exactly the same records (flow events and
  * application messages), in the same order within each flow, as one
- * driver on the caller's thread, and that driver fed in batches
+ * driver on the caller's thread (events queued to the caller, or handed to
+ * each worker's own sink), and that driver fed in batches
  * (fs_driver_feed_batch) gives them in exactly the same order: on generated captures (with IPv4
  * fragments, IPv6, TCP and UDP), on every capture in tests/data, and on
  * every capture of the corpus when it is present. Also under tiny rings
@@ -160,6 +161,82 @@ static void run_workers(const capture *c, uint32_t n, int tiny_rings, rec_set *o
   fs_workers_destroy(w);
 }
 
+/* Each worker's own sink: checks that it is called on behalf of its worker
+ * only, and collects into that worker's set (no locking: one thread each). */
+typedef struct own_sink {
+  uint32_t index;
+  int wrong_worker;
+  rec_set set;
+} own_sink;
+
+static void own_on_event(void *self, const fs_event *ev) {
+  own_sink *o = self;
+  if (ev->worker != o->index)
+    o->wrong_worker = 1;
+  rec_on_event(&o->set, ev);
+}
+
+static const fs_event_sink_ops own_sink_ops = {sizeof(fs_event_sink_ops), 0, own_on_event, NULL,
+                                               NULL};
+
+/* Workers with worker_sinks: every worker hands its events to its own sink
+ * on its own thread; the sets are joined afterwards (each flow's records
+ * all come from one set, in its order). */
+static void run_workers_own_sinks(const capture *c, uint32_t n, int tiny_rings, rec_set *out) {
+  fs_workers_config wc;
+  fs_workers_config_default(&wc);
+  wc.n_workers = n;
+  if (tiny_rings) {
+    wc.ring_packets = 2;
+    wc.ring_bytes = 1u << 17;
+  } else {
+    wc.ring_bytes = 1u << 20;
+  }
+  rec_set unused = {0};
+  driver_config(&wc.driver, &unused);
+  own_sink *own = calloc(n, sizeof *own);
+  fs_event_sink *sinks = calloc(n, sizeof *sinks);
+  assert_true(own && sinks);
+  for (uint32_t i = 0; i < n; i++) {
+    own[i].index = i;
+    sinks[i] = (fs_event_sink){&own_sink_ops, &own[i]};
+  }
+  wc.worker_sinks = sinks;
+  fs_workers *w = NULL;
+  char err[FS_ERRBUF_SIZE] = "";
+  if (fs_workers_create(&w, &wc, err) != 0)
+    fail_msg("fs_workers_create: %s", err);
+  free(sinks); /* copied at creation */
+  for (size_t i = 0; i < c->n; i++)
+    assert_int_equal(fs_workers_feed(w, &c->pkts[i]), 0);
+  assert_int_equal(fs_workers_poll(w), 0); /* nothing is queued for the caller */
+  assert_int_equal(fs_workers_finish(w), 0);
+  assert_int_equal(unused.n, 0);
+  uint64_t events = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    fs_worker_stats st;
+    assert_int_equal(fs_workers_stats(w, i, &st), 0);
+    events += st.events;
+    assert_false(own[i].wrong_worker);
+  }
+  fs_workers_destroy(w);
+  uint64_t collected = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    collected += own[i].set.seq;
+    for (size_t j = 0; j < own[i].set.n; j++) {
+      if (out->n == out->cap) {
+        out->cap = out->cap ? out->cap * 2 : 256;
+        out->v = realloc(out->v, out->cap * sizeof *out->v);
+        assert_non_null(out->v);
+      }
+      out->v[out->n++] = own[i].set.v[j]; /* keeps its per-worker order number */
+    }
+    free(own[i].set.v);
+  }
+  assert_true(events >= collected); /* packet events and keyless ones are counted, not kept */
+  free(own);
+}
+
 /* Self-sharding file mode: every worker reads @p path on its own. */
 static void run_workers_file(const char *path, uint32_t n, rec_set *out, uint64_t expect_packets) {
   fs_workers_config wc;
@@ -232,6 +309,12 @@ static size_t compare_all(const capture *c, const char *what, int tiny_rings, ui
     expect_same(&base, &got, what, n);
     rec_free(&got);
   }
+  /* Events handed to each worker's own sink instead of queued. */
+  rec_set own = {0};
+  run_workers_own_sinks(c, 2, tiny_rings, &own);
+  rec_sort(&own);
+  expect_same(&base, &own, what, 2);
+  rec_free(&own);
   size_t records = base.n;
   rec_free(&base);
   return records;

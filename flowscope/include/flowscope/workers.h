@@ -21,6 +21,9 @@
  * fs_message_clone) in its own bounded queue. They are delivered to the
  * caller's sink on the caller's thread, inside fs_workers_feed(),
  * fs_workers_poll() and fs_workers_finish(), so the sink needs no locking.
+ * Alternatively (fs_workers_config.worker_sinks) each worker hands its
+ * events straight to a sink of its own, on its own thread: no copies, and
+ * the sinks' work (formatting records, say) runs in parallel.
  * Events of one flow come from one worker's queue, in the order that worker
  * produced them; events of different workers interleave in no fixed order.
  * A delivered event has worker = the worker's index; its packet (when the
@@ -80,6 +83,21 @@ typedef struct fs_workers_config {
                                 diagnostics), and FLOW_STARTED events carry the starting
                                 packet's extraction (fs_workers_current_extract); default 0 */
   uint32_t reserved0;      /**< zero */
+  /**
+   * NULL (default): events are queued and delivered to driver.sink on the
+   * caller's thread. Otherwise an array of n_workers sinks: worker i calls
+   * worker_sinks[i] itself, on its own thread, as its driver produces
+   * events, and queues nothing. The event is borrowed for the call, as from
+   * a driver (its packet, when it has one, is the whole packet); worker is
+   * set, and a message event without stats gets the flow's stats as in
+   * queued mode. Each sink is only ever called from its worker's thread, so
+   * it needs no locking of its own state; whatever it shares with other
+   * sinks (an output file) it must lock itself. Its flush is called when
+   * the worker's driver finishes. driver.sink then receives only the final
+   * flush of fs_workers_finish(). The array is copied at creation. Saves
+   * copying every event and cloning every message across threads. Since 0.1.
+   */
+  const fs_event_sink *worker_sinks;
 } fs_workers_config;
 
 /** Counters of one worker (or, for fs_workers_stats_total, the sum). */
@@ -181,7 +199,8 @@ FS_API int fs_workers_tracker_counters(const fs_workers *w, uint32_t i, fs_track
 /**
  * Inside the sink callback of a FLOW_STARTED event from a lean worker: the
  * extraction of the packet that started the flow (payload and l3 pointers
- * cleared); NULL otherwise.
+ * cleared in queued mode); NULL otherwise. Works in the caller's sink and,
+ * with worker_sinks, in a worker's sink on that worker's thread.
  */
 FS_API const fs_extract_result *fs_workers_current_extract(const fs_workers *w);
 

@@ -84,6 +84,7 @@ typedef struct fsi_worker {
   _Atomic uint64_t queue_full_waits, messages_dropped, live_packets, live_kernel_dropped;
   _Atomic uint64_t cpu_ns;                   /* thread CPU time, written when the thread exits */
   _Atomic uint64_t file_packets, file_bytes; /* file mode: packets of this worker's shard */
+  _Atomic uint64_t direct_events;            /* events handed to the worker's own sink */
 
   _Alignas(FSI_CACHELINE) _Atomic uint64_t ev_head; /* events published (worker) */
   _Atomic int ev_waiting;                           /* worker waits for queue space */
@@ -100,6 +101,7 @@ typedef struct fsi_worker {
   uint32_t index;
   uint32_t started;
   struct fs_workers *pool;
+  fs_event_sink direct; /* worker_sinks[index], or ops NULL: events are queued */
   fs_driver *driver;
   /* lean flows mode (wengine.c): extractor + tracker without a driver */
   int lean, have_ex, in_track;

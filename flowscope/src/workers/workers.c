@@ -34,6 +34,7 @@ struct fs_workers {
   int file_running;               /* self-sharding file mode started */
   const fsi_ev_entry *delivering; /* the entry whose event the sink is handling */
   _Atomic int stop_live;
+  _Atomic int mute;           /* destroying unfinished: worker sinks get nothing more */
   _Atomic int feeder_waiting; /* the feeder sleeps: for ring space or for events */
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -183,6 +184,45 @@ static void worker_on_event(void *self, const fs_event *ev) {
 
 static const fs_event_sink_ops k_worker_sink_ops = {sizeof(fs_event_sink_ops), 0, worker_on_event,
                                                     NULL, NULL};
+
+/* With worker sinks: the extraction a lean worker's FLOW_STARTED event
+ * carries, for fs_workers_current_extract() called inside that sink. */
+static _Thread_local const fs_extract_result *tl_extract;
+
+/* Sink installed in each worker's driver when the caller gave worker
+ * sinks: hands the event on at once, on this thread, with what queued mode
+ * adds to it (worker index, a message's flow stats). */
+static void worker_direct_event(void *self, const fs_event *ev) {
+  fsi_worker *k = self;
+  if (ev->stats && ev->stats->last_seen > k->max_seen)
+    k->max_seen = ev->stats->last_seen;
+  if (atomic_load_explicit(&k->pool->mute, memory_order_relaxed))
+    return;
+  fs_event e = *ev; /* our own driver's event: the full struct */
+  e.worker = k->index;
+  fs_flow_stats st;
+  if (!ev->stats && ev->key && ev->type == FS_EV_MESSAGE) {
+    memset(&st, 0, sizeof st);
+    st.struct_size = sizeof st;
+    if (fs_tracker_lookup(fsi_wengine_tracker(k), ev->key, &st) == 0)
+      e.stats = &st;
+  }
+  tl_extract = ev->type == FS_EV_FLOW_STARTED ? fsi_wengine_current(k, ev->packet) : NULL;
+  k->direct.ops->on_event(k->direct.self, &e);
+  tl_extract = NULL;
+  atomic_store_explicit(&k->direct_events,
+                        atomic_load_explicit(&k->direct_events, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+}
+
+static void worker_direct_flush(void *self) {
+  fsi_worker *k = self;
+  if (k->direct.ops->flush && !atomic_load_explicit(&k->pool->mute, memory_order_relaxed))
+    k->direct.ops->flush(k->direct.self);
+}
+
+static const fs_event_sink_ops k_direct_sink_ops = {sizeof(fs_event_sink_ops), 0,
+                                                    worker_direct_event, worker_direct_flush, NULL};
 
 /* Gives the processed descriptors and their slab bytes back to the feeder. */
 static void release(fsi_worker *k, uint64_t tail) {
@@ -670,12 +710,16 @@ int fs_workers_create(fs_workers **out, const fs_workers_config *cfg, char *errb
     return fail(errbuf, FS_E_INVAL, "ring_bytes must be at least 64 KiB");
   if (c.shard > FS_SHARD_CUSTOM || (c.shard == FS_SHARD_CUSTOM && !c.shard_fn))
     return fail(errbuf, FS_E_INVAL, "bad shard mode (custom needs shard_fn)");
+  for (uint32_t i = 0; c.worker_sinks && i < c.n_workers; i++)
+    if (!c.worker_sinks[i].ops || !c.worker_sinks[i].ops->on_event)
+      return fail(errbuf, FS_E_INVAL, "every worker sink needs on_event");
   struct fs_workers *p = calloc(1, sizeof *p);
   if (!p)
     return fail(errbuf, FS_E_NOMEM, "out of memory");
   p->cfg = c;
   p->n = c.n_workers;
   p->sink = c.driver.sink;
+  p->cfg.worker_sinks = NULL; /* copied into the workers below; the caller's array may go */
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->cv, NULL);
   int rc = fsi_shard_init(&p->shard, &c);
@@ -697,16 +741,19 @@ int fs_workers_create(fs_workers **out, const fs_workers_config *cfg, char *errb
     k->ev_mask = c.event_queue - 1;
     k->slab_size = c.ring_bytes;
     k->descs_bytes = (size_t)c.ring_packets * sizeof *k->descs;
-    k->evq_bytes = (size_t)c.event_queue * sizeof *k->evq;
+    if (c.worker_sinks)
+      k->direct = c.worker_sinks[i];
+    /* With its own sink a worker queues no events: no queue. */
+    k->evq_bytes = k->direct.ops ? 0 : (size_t)c.event_queue * sizeof *k->evq;
     k->descs = big_alloc(k->descs_bytes);
     k->slab = big_alloc(c.ring_bytes);
-    k->evq = big_alloc(k->evq_bytes);
-    if (!k->descs || !k->slab || !k->evq) {
+    k->evq = k->evq_bytes ? big_alloc(k->evq_bytes) : NULL;
+    if (!k->descs || !k->slab || (k->evq_bytes && !k->evq)) {
       rc = fail(errbuf, FS_E_NOMEM, "out of memory for rings");
       break;
     }
 
-    fs_event_sink ws = {&k_worker_sink_ops, k};
+    fs_event_sink ws = {k->direct.ops ? &k_direct_sink_ops : &k_worker_sink_ops, k};
     rc = fsi_wengine_create(k, &c.driver, c.lean && c.driver.mode == FS_DRIVE_FLOWS, ws, errbuf);
   }
   for (uint32_t i = 0; i < p->n && rc == 0; i++) {
@@ -735,6 +782,7 @@ void fs_workers_destroy(fs_workers *p) {
   if (any && !p->finished) {
     /* Threads are running: finish them, but deliver nothing more. */
     p->sink.ops = NULL;
+    atomic_store(&p->mute, 1);
     fs_workers_finish(p);
   }
   for (uint32_t i = 0; i < p->n; i++)
@@ -757,7 +805,7 @@ int fs_workers_stats(const fs_workers *p, uint32_t i, fs_worker_stats *out) {
   out->bytes = k->fed_bytes + atomic_load_explicit(&k->file_bytes, memory_order_relaxed);
   out->ring_full_waits = k->ring_full_waits;
   out->queue_full_waits = atomic_load_explicit(&k->queue_full_waits, memory_order_relaxed);
-  out->events = k->events_delivered;
+  out->events = k->events_delivered + atomic_load_explicit(&k->direct_events, memory_order_relaxed);
   out->messages_dropped = atomic_load_explicit(&k->messages_dropped, memory_order_relaxed);
   out->oversize_dropped = k->oversize_dropped;
   out->live_packets = atomic_load_explicit(&k->live_packets, memory_order_relaxed);
@@ -789,6 +837,8 @@ int fs_workers_tracker_counters(const fs_workers *p, uint32_t i, fs_tracker_coun
 }
 
 const fs_extract_result *fs_workers_current_extract(const fs_workers *p) {
+  if (tl_extract)
+    return tl_extract; /* inside a worker's own sink, on its thread */
   if (!p || !p->delivering || !p->delivering->has_xres)
     return NULL;
   return &p->delivering->xres;
