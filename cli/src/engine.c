@@ -81,7 +81,7 @@ static uint64_t live_seed(const fsi_opts *o) {
 }
 
 int fsi_engine_create(fsi_engine **out, const fsi_opts *o, int sessions, const fs_registry *reg,
-                      fs_event_sink sink, char *errbuf) {
+                      fs_event_sink sink, const fs_event_sink *worker_sinks, char *errbuf) {
   fsi_engine *e = calloc(1, sizeof *e);
   if (!e)
     return FS_E_NOMEM;
@@ -106,6 +106,9 @@ int fsi_engine_create(fsi_engine **out, const fsi_opts *o, int sessions, const f
     wc.n_workers = o->workers;
     wc.lean = sessions ? 0u : 1u; /* flows: extractor + tracker, as with one thread */
     wc.driver = dc;
+    /* Each worker formats its own records: nothing crosses threads but
+     * the finished text (see docs/performance.md, sixth round). */
+    wc.worker_sinks = worker_sinks;
     rc = fs_workers_create(&e->workers, &wc, errbuf);
     if (rc != 0) {
       free(e);

@@ -33,11 +33,13 @@ typedef struct fsi_engine_counters {
 
 /**
  * Creates the engine for @p o: with @p sessions, parsers from @p reg run
- * (needs the driver). Events go to @p sink. On error writes the cause to
+ * (needs the driver). Events go to @p sink; with --workers N > 1 they go
+ * instead to @p worker_sinks[i] (N sinks), called on worker i's thread, and
+ * @p sink receives only the final flush. On error writes the cause to
  * @p errbuf (FS_ERRBUF_SIZE) and returns a negative FS_E_*.
  */
 int fsi_engine_create(fsi_engine **out, const fsi_opts *o, int sessions, const fs_registry *reg,
-                      fs_event_sink sink, char *errbuf);
+                      fs_event_sink sink, const fs_event_sink *worker_sinks, char *errbuf);
 
 /** Feeds one packet; returns 0 or a negative FS_E_* (skips are counted, not errors). */
 int fsi_engine_feed(fsi_engine *e, const fs_packet_view *pkt);

@@ -3,6 +3,7 @@
 #include "output.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,18 +24,37 @@ typedef struct stream {
 struct fsi_output {
   const fsi_opts *o;
   int flush_each;
-  fsi_jw jw;
   stream streams[MAX_STREAMS];
   uint32_t n_streams;
-  int per_path;     /* 1: one file per _path (json + --log-dir) */
-  int failed;       /* a write failed; errno in err */
-  int err;          /* errno of the first failure */
-  char *fail_name;  /* file of the first failure */
-  uint64_t skipped; /* records not written: csv messages, no file, no memory */
-  size_t rec_start; /* batching: where the record being built starts in jw */
+  int per_path;         /* 1: one file per _path (json + --log-dir) */
+  int failed;           /* a write failed; errno in err */
+  int err;              /* errno of the first failure */
+  char *fail_name;      /* file of the first failure */
+  uint64_t skipped;     /* records not written: csv messages, no file, no memory */
+  pthread_mutex_t lock; /* streams, counts and failure state, when lanes hand over */
+  fsi_lane *lanes[FSI_MAX_LANES];
+  uint32_t n_lanes;
 };
 
-/* Records wait in the writer's buffer and go out in one fwrite once this
+/* Records of one _path a lane gathered (batching: added to the output's
+ * counts when the lane closes). */
+typedef struct lane_count {
+  char path[32];
+  uint64_t n;
+} lane_count;
+
+struct fsi_lane {
+  fsi_output *out;
+  fsi_jw jw;
+  size_t rec_start; /* batching: where the record being built starts in jw */
+  int closed;
+  lane_count counts[MAX_STREAMS];
+  uint32_t n_counts;
+  uint64_t overflow; /* records of paths past MAX_STREAMS: counted with the first stream */
+  uint64_t skipped;  /* records this lane did not write */
+};
+
+/* Records wait in a lane's buffer and go out in one fwrite once this
  * many bytes gathered, when they all go to one file and none has to be
  * flushed at once: a call per record was 1.2% of sessions' time. */
 #define BATCH_BYTES (256u * 1024u)
@@ -118,7 +138,6 @@ int fsi_output_open(fsi_output **res, const fsi_opts *o, int flush_each) {
   }
   out->o = o;
   out->flush_each = flush_each;
-  fsi_jw_init(&out->jw);
   if (o->log_dir) {
     if (mkdir(o->log_dir, 0755) != 0 && errno != EEXIST) {
       fsi_error("--log-dir %s: cannot create the directory: %s", o->log_dir, strerror(errno));
@@ -141,7 +160,7 @@ int fsi_output_open(fsi_output **res, const fsi_opts *o, int flush_each) {
                         o->format == FSI_FMT_CSV ? "conn.csv" : "eve.json");
   } else {
     if (!flush_each) {
-      /* Records are gathered in the writer's buffer and written
+      /* Records are gathered in the lanes' buffers and written
        * BATCH_BYTES at a time: stdio's own buffer would only copy them
        * once more. */
       setvbuf(stdout, NULL, _IONBF, 0);
@@ -156,106 +175,169 @@ int fsi_output_open(fsi_output **res, const fsi_opts *o, int flush_each) {
     return FSI_EXIT_ERROR;
   }
   if (o->format == FSI_FMT_CSV) {
-    fsi_jw_reset(&out->jw);
-    fsi_csv_header(&out->jw);
-    if (fwrite(out->jw.buf, 1, out->jw.len, first->f) != out->jw.len && !out->failed) {
+    fsi_jw jw;
+    fsi_jw_init(&jw);
+    fsi_csv_header(&jw);
+    if ((jw.oom || fwrite(jw.buf, 1, jw.len, first->f) != jw.len) && !out->failed) {
       out->failed = 1;
-      out->err = errno;
+      out->err = jw.oom ? ENOMEM : errno;
     }
-    fsi_jw_reset(&out->jw);
+    fsi_jw_free(&jw);
   }
+  pthread_mutex_init(&out->lock, NULL);
   *res = out;
   return FSI_EXIT_OK;
 }
 
-/* Writes the gathered records to the single stream. */
-static void write_batch(fsi_output *out) {
-  stream *s = &out->streams[0];
-  if (out->jw.len && s->f && fwrite(out->jw.buf, 1, out->jw.len, s->f) != out->jw.len &&
-      !out->failed) {
-    out->failed = 1;
-    out->err = errno;
-    out->fail_name = s->filename ? strdup(s->filename) : NULL;
-  }
-  fsi_jw_reset(&out->jw);
+fsi_lane *fsi_output_lane(fsi_output *out) {
+  if (out->n_lanes >= FSI_MAX_LANES)
+    return NULL;
+  fsi_lane *lane = calloc(1, sizeof *lane);
+  if (!lane)
+    return NULL;
+  lane->out = out;
+  fsi_jw_init(&lane->jw);
+  out->lanes[out->n_lanes++] = lane;
+  return lane;
 }
 
-/* Starts building a record in the writer: after the gathered ones when
+/* Notes a write failure (the first one is reported). Under the lock. */
+static void write_failed(fsi_output *out, const stream *s) {
+  if (out->failed)
+    return;
+  out->failed = 1;
+  out->err = errno;
+  out->fail_name = s->filename ? strdup(s->filename) : NULL;
+}
+
+/* Writes the records the lane gathered to the single stream. */
+static void hand_over_batch(fsi_lane *lane) {
+  fsi_output *out = lane->out;
+  if (lane->jw.len) {
+    pthread_mutex_lock(&out->lock);
+    stream *s = &out->streams[0];
+    if (s->f && fwrite(lane->jw.buf, 1, lane->jw.len, s->f) != lane->jw.len)
+      write_failed(out, s);
+    pthread_mutex_unlock(&out->lock);
+  }
+  fsi_jw_reset(&lane->jw);
+}
+
+/* Starts building a record in the lane: after the gathered ones when
  * batching, else in an emptied buffer. */
-static void begin_record(fsi_output *out) {
-  if (!batching(out)) {
-    fsi_jw_reset(&out->jw);
+static void begin_record(fsi_lane *lane) {
+  if (!batching(lane->out)) {
+    fsi_jw_reset(&lane->jw);
     return;
   }
-  if (out->jw.len >= BATCH_BYTES)
-    write_batch(out);
-  out->jw.depth = 0;
-  out->jw.need_comma[0] = 0;
-  out->rec_start = out->jw.len;
+  if (lane->jw.len >= BATCH_BYTES)
+    hand_over_batch(lane);
+  lane->jw.depth = 0;
+  lane->jw.need_comma[0] = 0;
+  lane->rec_start = lane->jw.len;
 }
 
-/* Writes the built record (plus a newline for JSON) to @p s, or keeps it
- * with the gathered ones when batching. */
-static void emit(fsi_output *out, stream *s, int newline) {
-  if (s && newline)
-    fsi_jw_raw(&out->jw, "\n", 1);
-  if (!s || out->jw.oom) {
-    out->skipped++; /* no file for it (too many logs) or out of memory: counted */
-    if (batching(out)) {
-      /* Only this record is dropped: the ones gathered before stay. */
-      out->jw.len = out->rec_start;
-      out->jw.oom = 0;
+/* Batching: one more record of @p path, counted in the lane. */
+static void count_record(fsi_lane *lane, const char *path) {
+  char clean[32];
+  sanitize(path, clean, sizeof clean);
+  for (uint32_t i = 0; i < lane->n_counts; i++) {
+    if (!strcmp(lane->counts[i].path, clean)) {
+      lane->counts[i].n++;
+      return;
     }
+  }
+  if (lane->n_counts >= MAX_STREAMS) {
+    lane->overflow++;
     return;
   }
+  lane_count *c = &lane->counts[lane->n_counts++];
+  memcpy(c->path, clean, sizeof c->path);
+  c->n = 1;
+}
+
+/* The record built in the lane (plus a newline for JSON) is done: kept with
+ * the gathered ones when batching, else written to the stream of @p path
+ * (or of "other", with @p other, when there are more paths than files). */
+static void emit(fsi_lane *lane, const char *path, int other, int newline) {
+  fsi_output *out = lane->out;
+  if (newline)
+    fsi_jw_raw(&lane->jw, "\n", 1);
   if (batching(out)) {
-    s->records++;
-    return;
-  }
-  if (fwrite(out->jw.buf, 1, out->jw.len, s->f) != out->jw.len) {
-    if (!out->failed) {
-      out->failed = 1;
-      out->err = errno;
-      out->fail_name = s->filename ? strdup(s->filename) : NULL;
+    if (lane->jw.oom) {
+      /* Only this record is dropped: the ones gathered before stay. */
+      lane->skipped++;
+      lane->jw.len = lane->rec_start;
+      lane->jw.oom = 0;
+      return;
     }
+    count_record(lane, path);
     return;
   }
-  s->records++;
-  if (out->flush_each)
-    fflush(s->f);
+  pthread_mutex_lock(&out->lock);
+  stream *s = stream_for(out, path);
+  if (!s && other && out->per_path)
+    s = stream_for(out, "other");
+  if (!s || lane->jw.oom) {
+    out->skipped++; /* no file for it (too many logs) or out of memory: counted */
+  } else if (fwrite(lane->jw.buf, 1, lane->jw.len, s->f) != lane->jw.len) {
+    write_failed(out, s);
+  } else {
+    s->records++;
+    if (out->flush_each)
+      fflush(s->f);
+  }
+  pthread_mutex_unlock(&out->lock);
 }
 
-void fsi_output_flow(fsi_output *out, const fsi_flowinfo *fi) {
-  begin_record(out);
-  switch (out->o->format) {
+void fsi_lane_flow(fsi_lane *lane, const fsi_flowinfo *fi) {
+  const fsi_opts *o = lane->out->o;
+  begin_record(lane);
+  switch (o->format) {
   case FSI_FMT_EVE:
-    fsi_eve_flow(&out->jw, fi, out->o->cid_seed);
-    emit(out, stream_for(out, "conn"), 1);
+    fsi_eve_flow(&lane->jw, fi, o->cid_seed);
+    emit(lane, "conn", 0, 1);
     break;
   case FSI_FMT_CSV:
-    fsi_csv_conn(&out->jw, fi, out->o->cid_seed);
-    emit(out, stream_for(out, "conn"), 0);
+    fsi_csv_conn(&lane->jw, fi, o->cid_seed);
+    emit(lane, "conn", 0, 0);
     break;
   default:
-    fsi_rec_conn(&out->jw, fi, out->o->cid_seed);
-    emit(out, stream_for(out, "conn"), 1);
+    fsi_rec_conn(&lane->jw, fi, o->cid_seed);
+    emit(lane, "conn", 0, 1);
     break;
   }
 }
 
-void fsi_output_message(fsi_output *out, const fsi_flowinfo *fi, const fs_message *msg,
-                        fs_time_ns ts) {
+void fsi_lane_message(fsi_lane *lane, const fsi_flowinfo *fi, const fs_message *msg,
+                      fs_time_ns ts) {
   const char *path = msg->protocol ? msg->protocol : "unknown";
-  begin_record(out);
-  switch (out->o->format) {
-  case FSI_FMT_CSV: out->skipped++; return;
-  case FSI_FMT_EVE: fsi_eve_app(&out->jw, fi, msg, ts); break;
-  default: fsi_rec_app(&out->jw, fi, msg, ts); break;
+  begin_record(lane);
+  switch (lane->out->o->format) {
+  case FSI_FMT_CSV: lane->skipped++; return;
+  case FSI_FMT_EVE: fsi_eve_app(&lane->jw, fi, msg, ts); break;
+  default: fsi_rec_app(&lane->jw, fi, msg, ts); break;
   }
-  stream *s = stream_for(out, path);
-  if (!s && out->per_path)
-    s = stream_for(out, "other"); /* more paths than MAX_STREAMS */
-  emit(out, s, 1);
+  emit(lane, path, 1, 1);
+}
+
+void fsi_lane_close(fsi_lane *lane) {
+  if (!lane || lane->closed)
+    return;
+  lane->closed = 1;
+  fsi_output *out = lane->out;
+  if (batching(out))
+    hand_over_batch(lane);
+  pthread_mutex_lock(&out->lock);
+  for (uint32_t i = 0; i < lane->n_counts; i++) {
+    stream *s = stream_for(out, lane->counts[i].path);
+    if (s)
+      s->records += lane->counts[i].n;
+  }
+  out->streams[0].records += lane->overflow;
+  out->skipped += lane->skipped;
+  pthread_mutex_unlock(&out->lock);
+  fsi_jw_free(&lane->jw);
 }
 
 void fsi_output_counts(const fsi_output *out, void (*fn)(void *ctx, const char *path, uint64_t n),
@@ -270,8 +352,10 @@ int fsi_output_close(fsi_output *out) {
   if (!out)
     return FSI_EXIT_OK;
   int rc = FSI_EXIT_OK;
-  if (batching(out) && out->n_streams > 0)
-    write_batch(out);
+  for (uint32_t i = 0; i < out->n_lanes; i++) {
+    fsi_lane_close(out->lanes[i]);
+    free(out->lanes[i]);
+  }
   for (uint32_t i = 0; i < out->n_streams; i++) {
     stream *s = &out->streams[i];
     if (s->f == stdout) {
@@ -293,8 +377,8 @@ int fsi_output_close(fsi_output *out) {
               strerror(out->err));
     rc = FSI_EXIT_ERROR;
   }
+  pthread_mutex_destroy(&out->lock);
   free(out->fail_name);
-  fsi_jw_free(&out->jw);
   free(out);
   return rc;
 }

@@ -3,6 +3,7 @@
 #include "run.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,13 +17,25 @@
 #include "signals.h"
 #include "stats.h"
 
-typedef struct run_ctx {
+typedef struct run_ctx run_ctx;
+
+/* What one thread that receives events keeps: the main thread, or each
+ * worker with --workers (a flow's events all come from one worker). */
+typedef struct run_lane {
+  run_ctx *rc;
+  fsi_lane *out;
+  fsi_encap_map encaps; /* outer layers of this lane's live flows that had any */
+  int have_encaps;
+} run_lane;
+
+struct run_ctx {
   const fsi_opts *o;
   fsi_engine *engine;
   fsi_output *out;
-  fsi_encap_map encaps; /* outer layers of live flows that had any */
-  int sessions;         /* application records wanted */
-} run_ctx;
+  int sessions; /* application records wanted */
+  run_lane *lanes;
+  uint32_t n_lanes;
+};
 
 /* Packets per fs_source_next_batch when reading a file. */
 #define READ_BATCH 32u
@@ -41,11 +54,12 @@ static fs_time_ns first_seen_of(run_ctx *rc, const fs_event *ev) {
 }
 
 static void on_event(void *self, const fs_event *ev) {
-  run_ctx *rc = self;
+  run_lane *lane = self;
+  run_ctx *rc = lane->rc;
   switch (ev->type) {
   case FS_EV_FLOW_STARTED:
     if (ev->key)
-      fsi_encap_map_note(&rc->encaps, ev->key, fsi_engine_current(rc->engine, ev->packet),
+      fsi_encap_map_note(&lane->encaps, ev->key, fsi_engine_current(rc->engine, ev->packet),
                          ev->packet);
     break;
   case FS_EV_FLOW_ENDED: {
@@ -55,9 +69,9 @@ static void on_event(void *self, const fs_event *ev) {
     fsi_flowinfo_init(&fi, ev->key, ev->orientation, ev->stats, ev->stats->first_seen,
                       rc->o->uid_seed);
     fsi_encap encap;
-    if (fsi_encap_map_take(&rc->encaps, ev->key, &encap))
+    if (fsi_encap_map_take(&lane->encaps, ev->key, &encap))
       fi.encap = &encap;
-    fsi_output_flow(rc->out, &fi);
+    fsi_lane_flow(lane->out, &fi);
     break;
   }
   case FS_EV_MESSAGE: {
@@ -68,7 +82,7 @@ static void on_event(void *self, const fs_event *ev) {
     fsi_flowinfo_init(&fi, ev->key, ev->orientation, ev->stats, first_seen_of(rc, ev),
                       rc->o->uid_seed);
     fs_time_ns ts = ev->message->ts ? ev->message->ts : ev->ts;
-    fsi_output_message(rc->out, &fi, ev->message, ts);
+    fsi_lane_message(lane->out, &fi, ev->message, ts);
     break;
   }
   default: break; /* other and future event types are not records */
@@ -155,6 +169,20 @@ static void pace(pacer *p, double speed, fs_time_ns ts) {
   }
 }
 
+/* Frees what fsi_cmd_run set up (any of it may be missing); returns @p status. */
+static int run_cleanup(run_ctx *rc, fs_source *src, fs_registry *reg, int status) {
+  if (rc->out && fsi_output_close(rc->out) != FSI_EXIT_OK && status == FSI_EXIT_OK)
+    status = FSI_EXIT_ERROR;
+  for (uint32_t i = 0; rc->lanes && i < rc->n_lanes; i++)
+    if (rc->lanes[i].have_encaps)
+      fsi_encap_map_free(&rc->lanes[i].encaps);
+  free(rc->lanes);
+  fsi_engine_destroy(rc->engine);
+  fs_source_close(src);
+  fs_registry_destroy(reg);
+  return status;
+}
+
 int fsi_cmd_run(const fsi_opts *o) {
   int live = o->iface != NULL;
   int replay = o->command == FSI_CMD_REPLAY;
@@ -177,29 +205,40 @@ int fsi_cmd_run(const fsi_opts *o) {
     return status;
   }
 
-  fs_event_sink sink = {&sink_ops, &rc};
+  /* One lane for the main thread, or one per worker. */
+  rc.n_lanes = o->workers > 1 ? o->workers : 1;
+  rc.lanes = calloc(rc.n_lanes, sizeof *rc.lanes);
+  fs_event_sink *sinks = calloc(rc.n_lanes, sizeof *sinks);
+  if (!rc.lanes || !sinks) {
+    fsi_error("out of memory");
+    free(sinks);
+    return run_cleanup(&rc, src, reg, FSI_EXIT_ERROR);
+  }
+  for (uint32_t i = 0; i < rc.n_lanes; i++) {
+    rc.lanes[i].rc = &rc;
+    sinks[i] = (fs_event_sink){&sink_ops, &rc.lanes[i]};
+  }
   char errbuf[FS_ERRBUF_SIZE] = "";
-  int lrc = fsi_engine_create(&rc.engine, o, rc.sessions, reg, sink, errbuf);
+  int lrc = fsi_engine_create(&rc.engine, o, rc.sessions, reg, sinks[0],
+                              rc.n_lanes > 1 ? sinks : NULL, errbuf);
+  free(sinks); /* the workers keep copies */
   if (lrc != 0) {
     fsi_error("cannot set up the flow engine: %s", errbuf[0] ? errbuf : fs_strerror(lrc));
-    fs_source_close(src);
-    fs_registry_destroy(reg);
-    return lrc == FS_E_INVAL ? FSI_EXIT_USAGE : FSI_EXIT_ERROR;
-  }
-  if (fsi_encap_map_init(&rc.encaps, fsi_engine_max_flows(rc.engine)) != 0) {
-    fsi_error("out of memory");
-    fsi_engine_destroy(rc.engine);
-    fs_source_close(src);
-    fs_registry_destroy(reg);
-    return FSI_EXIT_ERROR;
+    return run_cleanup(&rc, src, reg, lrc == FS_E_INVAL ? FSI_EXIT_USAGE : FSI_EXIT_ERROR);
   }
   status = fsi_output_open(&rc.out, o, live || replay);
-  if (status != FSI_EXIT_OK) {
-    fsi_encap_map_free(&rc.encaps);
-    fsi_engine_destroy(rc.engine);
-    fs_source_close(src);
-    fs_registry_destroy(reg);
-    return status;
+  if (status != FSI_EXIT_OK)
+    return run_cleanup(&rc, src, reg, status);
+  /* Each worker holds its share of the flows, so each lane remembers as many. */
+  uint32_t bound = fsi_engine_max_flows(rc.engine) / rc.n_lanes;
+  for (uint32_t i = 0; i < rc.n_lanes; i++) {
+    run_lane *l = &rc.lanes[i];
+    l->out = fsi_output_lane(rc.out);
+    l->have_encaps = l->out && fsi_encap_map_init(&l->encaps, bound) == 0;
+    if (!l->have_encaps) {
+      fsi_error("out of memory");
+      return run_cleanup(&rc, src, reg, FSI_EXIT_ERROR);
+    }
   }
 
   fsi_signals_install(src);
@@ -264,11 +303,14 @@ int fsi_cmd_run(const fsi_opts *o) {
   fsi_signals_release();
   /* End of input (or a stop): every live flow ends with a record. */
   fsi_engine_finish(rc.engine);
+  for (uint32_t i = 0; i < rc.n_lanes; i++)
+    fsi_lane_close(rc.lanes[i].out); /* the workers are done: counts are final */
   fsi_progress_update(&progress, src, rc.engine, 1);
   fsi_progress_done(&progress);
   if (o->stats)
     fsi_stats_print(stderr, src, rc.engine, rc.out);
   status = fsi_output_close(rc.out);
+  rc.out = NULL;
   const char *name = live ? o->iface : (strcmp(o->capture, "-") ? o->capture : "standard input");
   if (damaged) {
     if (o->allow_truncated) {
@@ -288,9 +330,5 @@ int fsi_cmd_run(const fsi_opts *o) {
              (unsigned long long)n);
     status = FSI_EXIT_INTERRUPTED;
   }
-  fsi_encap_map_free(&rc.encaps);
-  fsi_engine_destroy(rc.engine);
-  fs_source_close(src);
-  fs_registry_destroy(reg);
-  return status;
+  return run_cleanup(&rc, src, reg, status);
 }
