@@ -421,6 +421,8 @@ static void prefetch_parser(const fsi_dflow *fl) {
  * driver flow state are fetched. */
 #define RECORD_AHEAD 4u
 #define FLOW_AHEAD 2u
+/* How far ahead of the packet being extracted its bytes are fetched. */
+#define PKT_AHEAD 4u
 
 int fs_driver_feed_batch(fs_driver *d, const fs_packet_view *pkts, size_t n) {
   if (d == NULL || (n > 0 && pkts == NULL))
@@ -432,6 +434,13 @@ int fs_driver_feed_batch(fs_driver *d, const fs_packet_view *pkts, size_t n) {
     size_t m = 0;
     while (m < FSI_DBATCH && i + m < n) {
       const fs_packet_view *p = &pkts[i + m];
+      if (i + m + PKT_AHEAD < n) {
+        /* Headers and the start of the payload of a later packet: cold
+         * when another thread wrote them (a worker's ring). */
+        const uint8_t *a = pkts[i + m + PKT_AHEAD].data;
+        __builtin_prefetch(a, 0);
+        __builtin_prefetch(a + 64, 0);
+      }
       b->prep[m] = prepare(d, p, &b->ex[m]);
       m++;
       if (b->prep[m - 1] == 0 && !fsi_extract_inside_packet(p, &b->ex[m - 1]))
