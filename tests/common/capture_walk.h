@@ -45,7 +45,9 @@ static inline void fs_test_walk_captures(const char *dir, fs_test_capture_fn fn,
     if (e->d_name[0] == '.')
       continue;
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    int pn = snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    if (pn < 0 || (size_t)pn >= sizeof path)
+      continue; /* a path too long to open */
     struct stat st;
     if (stat(path, &st) != 0)
       continue;
