@@ -10,7 +10,9 @@
  * Three ways to feed them:
  * - Software sharding (files, or any packet source): the caller's thread
  *   calls fs_workers_feed(); the packet is copied into the chosen worker's
- *   bounded single-producer/single-consumer ring (preallocated byte slab).
+ *   bounded single-producer/single-consumer ring (preallocated byte slab),
+ *   or, from a file source attached with fs_workers_attach_source(), passed
+ *   where the source read it.
  * - Self-sharding (files): fs_workers_start_file(); every worker reads the
  *   file itself and keeps its own shard.
  * - Kernel sharding (live capture on Linux): fs_workers_start_live() opens
@@ -114,6 +116,7 @@ typedef struct fs_worker_stats {
   uint64_t live_packets;        /**< fanout: packets read from the worker's socket */
   uint64_t live_kernel_dropped; /**< fanout: the socket's kernel drops */
   uint64_t cpu_ns;              /**< CPU time of the worker thread (set when it exits) */
+  uint64_t packets_in_place;    /**< packets passed without a copy (fs_workers_attach_source) */
 } fs_worker_stats;
 
 /** Fills @p cfg with defaults (driver defaults included). */
@@ -140,6 +143,23 @@ FS_API uint32_t fs_workers_shard(fs_workers *w, const fs_packet_view *pkt);
  * finish or while live capture runs.
  */
 FS_API int fs_workers_feed(fs_workers *w, const fs_packet_view *pkt);
+
+/**
+ * Zero-copy feeding from a capture file: after this call, packets that
+ * @p src returns are passed to the workers where they are, without being
+ * copied into the rings. The source's block reader then keeps each block of
+ * the file it read (16 blocks of about 512 KiB, allocated here) until the
+ * workers have processed every packet in it; reading a new block may wait
+ * for them (and deliver queued events meanwhile, from inside
+ * fs_source_next*). Call it before reading any packet from @p src, feed
+ * the packets with fs_workers_feed() as usual, and keep @p src open until
+ * fs_workers_finish() (which detaches it). Packets from elsewhere are
+ * copied as before. Returns 0; FS_E_UNSUPPORTED when @p src is not read by
+ * the block reader (live capture, pcapng, a swapped or unusual pcap
+ * header: nothing changes then); FS_E_STATE once reading began or when a
+ * source is already attached; FS_E_NOMEM.
+ */
+FS_API int fs_workers_attach_source(fs_workers *w, fs_source *src);
 
 /** Sends every worker the time @p now (fs_driver_advance); call on live read timeouts. */
 FS_API int fs_workers_advance(fs_workers *w, fs_time_ns now);

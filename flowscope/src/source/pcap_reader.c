@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -77,12 +78,63 @@ int fsi_pcap_reader_open(fsi_pcap_reader *r, int fd, uint32_t snapshot) {
   return 1;
 }
 
-/* Moves the unread tail to the front and reads up to one chunk after it.
- * Returns bytes added, 0 at end of file, or a negative errno. */
+int fsi_pcap_reader_retain(fsi_pcap_reader *r, uint32_t nblocks, fsi_block_reuse_fn reuse,
+                           void *ctx, const uint8_t **base, size_t *block_bytes) {
+  if (r->pool || r->have || r->eof || nblocks < 2 || !reuse)
+    return r->pool ? -EEXIST : -EBUSY;
+  /* Mapped, advised for huge pages and touched now: a worker reading a
+   * block must not wait for its first-touch faults. */
+  size_t n = (size_t)nblocks * r->cap;
+  void *pool = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (pool == MAP_FAILED)
+    return -ENOMEM;
+#ifdef MADV_HUGEPAGE
+  madvise(pool, n, MADV_HUGEPAGE);
+#endif
+  memset(pool, 0, n);
+  free(r->buf);
+  r->pool = pool;
+  r->pool_bytes = n;
+  r->buf = pool;
+  r->nblocks = nblocks;
+  r->cur = 0;
+  r->reuse = reuse;
+  r->reuse_ctx = ctx;
+  *base = pool;
+  *block_bytes = r->cap;
+  return 0;
+}
+
+void fsi_pcap_reader_unhook(fsi_pcap_reader *r) {
+  r->reuse = NULL;
+  r->reuse_ctx = NULL;
+}
+
+/* Retain mode: carries the unread tail over to the next block (once its
+ * records are no longer used), leaving the current block as it is. */
+static void next_block(fsi_pcap_reader *r) {
+  uint32_t next = (r->cur + 1) % r->nblocks;
+  if (r->reuse)
+    r->reuse(r->reuse_ctx, next);
+  uint8_t *nb = r->pool + (size_t)next * r->cap;
+  size_t tail = r->have - r->pos;
+  memcpy(nb, r->buf + r->pos, tail);
+  r->base += r->pos;
+  r->have = tail;
+  r->pos = 0;
+  r->buf = nb;
+  r->cur = next;
+}
+
+/* Moves the unread tail to the front (or to the next block, in retain
+ * mode) and reads up to one chunk after it. Returns bytes added, 0 at end
+ * of file, or a negative errno. */
 static long refill(fsi_pcap_reader *r) {
   if (r->eof)
     return 0;
-  if (r->pos) {
+  if (r->pool) {
+    next_block(r);
+  } else if (r->pos) {
     memmove(r->buf, r->buf + r->pos, r->have - r->pos);
     r->base += r->pos;
     r->have -= r->pos;
@@ -139,7 +191,17 @@ int fsi_pcap_reader_next(fsi_pcap_reader *r, fsi_pcap_record *rec, int may_read)
 uint64_t fsi_pcap_reader_offset(const fsi_pcap_reader *r) { return r->base + r->pos; }
 
 void fsi_pcap_reader_close(fsi_pcap_reader *r) {
-  free(r->buf);
+  if (r->pool) {
+    for (uint32_t b = 0; r->reuse && b < r->nblocks; b++)
+      r->reuse(r->reuse_ctx, b);
+    if (r->reuse)
+      r->reuse(r->reuse_ctx, FSI_POOL_GONE);
+    r->reuse = NULL;
+    munmap(r->pool, r->pool_bytes);
+    r->pool = NULL;
+  } else {
+    free(r->buf);
+  }
   r->fd = -1;
   r->buf = NULL;
 }

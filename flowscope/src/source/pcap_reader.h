@@ -11,6 +11,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Retain mode: called before block @p block of the pool is overwritten;
+ * returns once nobody uses the records it held. */
+typedef void (*fsi_block_reuse_fn)(void *ctx, uint32_t block);
+
+/* The block number reuse() gets last when the reader closes (at the end,
+ * or handing the file to libpcap): every block was released and the pool
+ * is unmapped, so its addresses may come back as other memory. */
+#define FSI_POOL_GONE UINT32_MAX
+
 typedef struct fsi_pcap_reader {
   int fd;            /* libpcap's descriptor, borrowed: read with pread only */
   int nsec;          /* nanosecond magic: fractions are already ns */
@@ -20,6 +29,15 @@ typedef struct fsi_pcap_reader {
   size_t pos, have; /* unread records are buf[pos, have) */
   uint64_t base;    /* file offset of buf[0] */
   int eof;
+  /* Retain mode: buf is one of nblocks blocks of cap bytes in pool; a
+   * refill moves on to the next block instead of moving the unread tail
+   * within buf, so returned records stay where they are until reuse()
+   * lets their block go. */
+  uint8_t *pool;
+  size_t pool_bytes;
+  uint32_t nblocks, cur;
+  fsi_block_reuse_fn reuse;
+  void *reuse_ctx;
 } fsi_pcap_reader;
 
 /* One record as libpcap would report it with nanosecond precision. */
@@ -52,7 +70,19 @@ int fsi_pcap_reader_next(fsi_pcap_reader *r, fsi_pcap_record *rec, int may_read)
 /* File offset of the next unread record. */
 uint64_t fsi_pcap_reader_offset(const fsi_pcap_reader *r);
 
-/* Releases the buffer (not the borrowed descriptor); safe to call twice. */
+/* Switches to retain mode with @p nblocks blocks (at least 2), before the
+ * first record is read. Returns 0, -EBUSY after reading began, -ENOMEM.
+ * On success *base is the pool and *block_bytes the size of each block:
+ * a returned record lies inside one block. */
+int fsi_pcap_reader_retain(fsi_pcap_reader *r, uint32_t nblocks, fsi_block_reuse_fn reuse,
+                           void *ctx, const uint8_t **base, size_t *block_bytes);
+
+/* Retain mode: stops calling reuse() (the pool stays; nobody may hold a
+ * record any more). */
+void fsi_pcap_reader_unhook(fsi_pcap_reader *r);
+
+/* Releases the buffer (not the borrowed descriptor); safe to call twice.
+ * In retain mode it first waits, through reuse(), for every block. */
 void fsi_pcap_reader_close(fsi_pcap_reader *r);
 
 #endif

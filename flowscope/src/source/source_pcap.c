@@ -11,6 +11,7 @@
 
 #include "flowscope/source.h"
 #include "pcap_reader.h"
+#include "source_retain.h"
 
 struct fs_source {
   pcap_t *p;
@@ -427,6 +428,21 @@ int fs_source_next_batch(fs_source *src, fs_packet_view *pkts, size_t max) {
       break;
   }
   return (int)n;
+}
+
+int fsi_source_retain(fs_source *src, uint32_t nblocks, fsi_block_reuse_fn reuse, void *ctx,
+                      const uint8_t **base, size_t *block_bytes) {
+  if (!src || !src->fast || src->live)
+    return FS_E_UNSUPPORTED;
+  int rc = fsi_pcap_reader_retain(&src->reader, nblocks, reuse, ctx, base, block_bytes);
+  if (rc == -ENOMEM)
+    return FS_E_NOMEM;
+  return rc == 0 ? 0 : FS_E_STATE;
+}
+
+void fsi_source_unhook(fs_source *src) {
+  if (src && src->fast)
+    fsi_pcap_reader_unhook(&src->reader);
 }
 
 const char *fs_source_error(const fs_source *src) { return src ? src->err : ""; }

@@ -14,13 +14,17 @@
 
 /* What a descriptor carries. */
 enum fsi_desc_kind {
-  FSI_DESC_PACKET = 0, /* a packet copied into the slab */
-  FSI_DESC_TICK = 1,   /* fs_driver_advance(ts) */
-  FSI_DESC_LIVE = 2,   /* read the worker's own live socket until stopped */
-  FSI_DESC_FINISH = 3, /* fs_driver_finish, then exit */
-  FSI_DESC_FILE = 4,   /* read the whole file, keep this worker's shard */
-  FSI_DESC_SYNC = 5    /* report the latest packet time the tracker saw */
+  FSI_DESC_PACKET = 0,    /* a packet copied into the slab */
+  FSI_DESC_TICK = 1,      /* fs_driver_advance(ts) */
+  FSI_DESC_LIVE = 2,      /* read the worker's own live socket until stopped */
+  FSI_DESC_FINISH = 3,    /* fs_driver_finish, then exit */
+  FSI_DESC_FILE = 4,      /* read the whole file, keep this worker's shard */
+  FSI_DESC_SYNC = 5,      /* report the latest packet time the tracker saw */
+  FSI_DESC_PACKET_REF = 6 /* a packet left in an attached source's block: start is its address */
 };
+
+/* Blocks of an attached source (fs_workers_attach_source) kept in flight. */
+#define FSI_ZC_BLOCKS 16u
 
 /* One entry of the packet ring. */
 typedef struct fsi_pkt_desc {
@@ -67,6 +71,8 @@ typedef struct fsi_worker {
   uint64_t ev_tail_local;                           /* events delivered (mirror of ev_tail) */
   uint64_t seen_ev_head;
   uint64_t fed_packets, fed_bytes, ring_full_waits, oversize_dropped, events_delivered;
+  uint64_t zc_last[FSI_ZC_BLOCKS]; /* per source block: descriptors up to its last packet, 0 none */
+  uint64_t zc_packets;             /* packets passed in place */
 
   /* Written by the worker. */
   _Alignas(FSI_CACHELINE) _Atomic uint64_t in_tail; /* descriptors processed */

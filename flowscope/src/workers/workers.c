@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "source/source_retain.h"
 #include "workers/live.h"
 #include "workers/rings.h"
 #include "workers/shard.h"
@@ -35,6 +36,9 @@ struct fs_workers {
   const fsi_ev_entry *delivering; /* the entry whose event the sink is handling */
   _Atomic int stop_live;
   _Atomic int mute;           /* destroying unfinished: worker sinks get nothing more */
+  fs_source *zc_src;          /* attached source whose packets are passed in place */
+  uintptr_t zc_base;          /* its block pool */
+  size_t zc_block, zc_span;   /* bytes per block, bytes in all */
   _Atomic int feeder_waiting; /* the feeder sleeps: for ring space or for events */
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -296,12 +300,13 @@ static void *worker_main(void *arg) {
   for (;;) {
     const fsi_pkt_desc *d = next_desc(k, tail);
     uint32_t kind = d->kind;
-    if (kind == FSI_DESC_PACKET) {
+    if (kind == FSI_DESC_PACKET || kind == FSI_DESC_PACKET_REF) {
       fs_packet_view *v = &k->bpkt[k->n_bpkt++];
       memset(v, 0, sizeof *v);
       v->struct_size = sizeof *v;
       v->link_type = d->link_type;
-      v->data = k->slab + (d->start % k->slab_size);
+      v->data = kind == FSI_DESC_PACKET_REF ? (const uint8_t *)(uintptr_t)d->start
+                                            : k->slab + (d->start % k->slab_size);
       v->caplen = d->caplen;
       v->wirelen = d->wirelen;
       v->ts = d->ts;
@@ -330,7 +335,8 @@ static void *worker_main(void *arg) {
     }
     k->pending_end = d->end;
     tail++;
-    if (kind != FSI_DESC_PACKET || tail - k->released_tail >= BATCH) {
+    if ((kind != FSI_DESC_PACKET && kind != FSI_DESC_PACKET_REF) ||
+        tail - k->released_tail >= BATCH) {
       flush_batch(k); /* the slab bytes of collected packets are still in use */
       release(k, tail);
     }
@@ -450,7 +456,8 @@ static uint64_t reserve(struct fs_workers *p, fsi_worker *k, uint32_t len) {
 static void publish(fsi_worker *k, const fsi_pkt_desc *d) {
   k->descs[k->in_head_local & k->desc_mask] = *d;
   k->in_head_local++;
-  if (d->kind != FSI_DESC_PACKET || k->in_head_local - k->published_head >= BATCH)
+  if ((d->kind != FSI_DESC_PACKET && d->kind != FSI_DESC_PACKET_REF) ||
+      k->in_head_local - k->published_head >= BATCH)
     flush_head(k);
 }
 
@@ -480,6 +487,86 @@ int fs_workers_advance(fs_workers *p, fs_time_ns now) {
   return 0;
 }
 
+/* Deliver events now and then so workers never stall on a full queue. */
+static void maybe_poll(struct fs_workers *p) {
+  if (++p->fed_since_drain >= 64) {
+    p->fed_since_drain = 0;
+    fs_workers_poll(p);
+  }
+}
+
+/* A packet in block @p block of the attached source: the descriptor points
+ * at it where it is; the block's last user is noted for zc_reuse. */
+static void feed_in_place(struct fs_workers *p, fsi_worker *k, const fs_packet_view *pkt,
+                          uint32_t block) {
+  fsi_pkt_desc d;
+  d.end = reserve(p, k, 0); /* a descriptor only: no slab bytes */
+  d.start = (uint64_t)(uintptr_t)pkt->data;
+  d.ts = pkt->ts;
+  d.caplen = pkt->caplen;
+  d.wirelen = pkt->wirelen;
+  d.link_type = pkt->link_type;
+  d.ifindex = pkt->ifindex;
+  d.kind = FSI_DESC_PACKET_REF;
+  d.reserved0 = 0;
+  publish(k, &d);
+  k->zc_last[block] = k->in_head_local;
+  k->fed_packets++;
+  k->fed_bytes += pkt->caplen;
+  k->zc_packets++;
+  maybe_poll(p);
+}
+
+/* The attached source is about to overwrite @p block: returns once every
+ * worker has processed every packet it was given from it. */
+static void zc_reuse(void *ctx, uint32_t block) {
+  struct fs_workers *p = ctx;
+  if (block == FSI_POOL_GONE) {
+    /* The reader closed (end of file, or libpcap takes over): its blocks
+     * are unmapped, and memory mapped later at those addresses (libpcap's
+     * copies) must be copied, not taken for the pool. */
+    p->zc_src = NULL;
+    p->zc_base = 0;
+    p->zc_span = 0;
+    return;
+  }
+  for (uint32_t i = 0; i < p->n; i++) {
+    fsi_worker *k = p->w[i];
+    uint64_t need = k->zc_last[block];
+    if (need == 0)
+      continue;
+    flush_head(k); /* the worker must see them to finish them */
+    while (atomic_load_explicit(&k->in_tail, memory_order_acquire) < need) {
+      k->ring_full_waits++;
+      fs_workers_poll(p);
+      pthread_mutex_lock(&p->mu);
+      atomic_store(&p->feeder_waiting, 1);
+      if (atomic_load(&k->in_tail) < need && !events_pending(p))
+        timed_wait(&p->mu, &p->cv);
+      atomic_store(&p->feeder_waiting, 0);
+      pthread_mutex_unlock(&p->mu);
+    }
+    k->zc_last[block] = 0;
+  }
+}
+
+int fs_workers_attach_source(fs_workers *p, fs_source *src) {
+  if (!p || !src)
+    return FS_E_INVAL;
+  if (p->finished || p->live_running || p->file_running || p->zc_src)
+    return FS_E_STATE;
+  const uint8_t *base = NULL;
+  size_t block = 0;
+  int rc = fsi_source_retain(src, FSI_ZC_BLOCKS, zc_reuse, p, &base, &block);
+  if (rc != 0)
+    return rc;
+  p->zc_src = src;
+  p->zc_base = (uintptr_t)base;
+  p->zc_block = block;
+  p->zc_span = block * FSI_ZC_BLOCKS;
+  return 0;
+}
+
 int fs_workers_feed(fs_workers *p, const fs_packet_view *pkt) {
   if (!p || !pkt || !pkt->data)
     return FS_E_INVAL;
@@ -487,6 +574,12 @@ int fs_workers_feed(fs_workers *p, const fs_packet_view *pkt) {
     return FS_E_STATE;
   fsi_worker *k = p->w[p->n > 1 ? fs_workers_shard(p, pkt) : 0];
   uint32_t len = pkt->caplen;
+  uintptr_t at_pool = (uintptr_t)pkt->data - p->zc_base;
+  if (p->zc_src && (uintptr_t)pkt->data >= p->zc_base && at_pool < p->zc_span &&
+      len <= p->zc_span - at_pool) {
+    feed_in_place(p, k, pkt, (uint32_t)(at_pool / p->zc_block));
+    return 0;
+  }
   if ((uint64_t)len * 2 > k->slab_size) {
     k->oversize_dropped++;
     return 0;
@@ -507,11 +600,7 @@ int fs_workers_feed(fs_workers *p, const fs_packet_view *pkt) {
   publish(k, &d);
   k->fed_packets++;
   k->fed_bytes += len;
-  /* Deliver events now and then so workers never stall on a full queue. */
-  if (++p->fed_since_drain >= 64) {
-    p->fed_since_drain = 0;
-    fs_workers_poll(p);
-  }
+  maybe_poll(p);
   return 0;
 }
 
@@ -571,6 +660,10 @@ int fs_workers_finish(fs_workers *p) {
     close_file(p->w[i]);
   }
   fs_workers_poll(p);
+  if (p->zc_src) { /* every packet is processed: the source may reuse its blocks freely */
+    fsi_source_unhook(p->zc_src);
+    p->zc_src = NULL;
+  }
   p->finished = 1;
   p->live_running = 0;
   if (p->sink.ops && p->sink.ops->flush)
@@ -811,6 +904,7 @@ int fs_workers_stats(const fs_workers *p, uint32_t i, fs_worker_stats *out) {
   out->live_packets = atomic_load_explicit(&k->live_packets, memory_order_relaxed);
   out->live_kernel_dropped = atomic_load_explicit(&k->live_kernel_dropped, memory_order_relaxed);
   out->cpu_ns = atomic_load_explicit(&k->cpu_ns, memory_order_relaxed);
+  out->packets_in_place = k->zc_packets;
   return 0;
 }
 
