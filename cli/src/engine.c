@@ -276,6 +276,11 @@ static int flows_one(fsi_engine *e, const fs_packet_view *pkt, int in_place) {
   return e->q_len == QUEUE_LEN ? drain(e) : 0;
 }
 
+void fsi_engine_attach_source(fsi_engine *e, fs_source *src) {
+  if (e->workers)
+    (void)fs_workers_attach_source(e->workers, src); /* unsupported: packets are copied */
+}
+
 int fsi_engine_feed(fsi_engine *e, const fs_packet_view *pkt) {
   if (e->workers)
     return fs_workers_feed(e->workers, pkt);

@@ -41,6 +41,14 @@ typedef struct fsi_engine_counters {
 int fsi_engine_create(fsi_engine **out, const fsi_opts *o, int sessions, const fs_registry *reg,
                       fs_event_sink sink, const fs_event_sink *worker_sinks, char *errbuf);
 
+/**
+ * With workers, reading a file: lets them take @p src's packets where the
+ * source read them instead of copying each (fs_workers_attach_source).
+ * Call before the first read; does nothing otherwise or when the source
+ * cannot (pcapng, live capture).
+ */
+void fsi_engine_attach_source(fsi_engine *e, fs_source *src);
+
 /** Feeds one packet; returns 0 or a negative FS_E_* (skips are counted, not errors). */
 int fsi_engine_feed(fsi_engine *e, const fs_packet_view *pkt);
 

@@ -226,6 +226,8 @@ int fsi_cmd_run(const fsi_opts *o) {
     fsi_error("cannot set up the flow engine: %s", errbuf[0] ? errbuf : fs_strerror(lrc));
     return run_cleanup(&rc, src, reg, lrc == FS_E_INVAL ? FSI_EXIT_USAGE : FSI_EXIT_ERROR);
   }
+  if (!live && !replay)
+    fsi_engine_attach_source(rc.engine, src); /* workers read the file's blocks in place */
   status = fsi_output_open(&rc.out, o, live || replay);
   if (status != FSI_EXIT_OK)
     return run_cleanup(&rc, src, reg, status);
