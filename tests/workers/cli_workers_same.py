@@ -3,13 +3,17 @@
 """`flowscope flows` and `flowscope sessions` with `--workers 1` and
 `--workers 2` write exactly the same records (order aside) on every capture
 of the test suite: tests/data and, when given, the corpus. Every line is a
-record; the two runs' lines are compared as multisets. A sanitizer report or a non-zero exit fails."""
+record; the two runs' lines are compared as multisets, and the record counts
+of --stats must match the lines written. On the shipped captures also
+--log-dir, EVE and CSV output. A sanitizer report or differing exits fail."""
 import argparse
 import collections
 import concurrent.futures
+import json
 import os
 import subprocess
 import sys
+import tempfile
 
 
 def captures(root):
@@ -25,12 +29,26 @@ def run(flowscope, plugin_dir, command, workers, path):
     # differ (per-worker tables), and records with it.
     cmd = [flowscope, command, "--format", "json", "--plugin-dir", plugin_dir,
            "--no-system-plugins", "--max-flows", "65536", "--workers", str(workers),
-           "--allow-truncated", path]
+           "--allow-truncated", "--stats", path]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
     err = p.stderr.decode(errors="replace")
     if "Sanitizer" in err or "runtime error" in err:
         raise AssertionError(f"{path}: sanitizer report ({command} --workers {workers}):\n{err}")
-    return p.returncode, collections.Counter(p.stdout.splitlines())
+    lines = p.stdout.splitlines()
+    # --stats counts records per log as the writers (one per worker) hand
+    # them over: they must match the lines actually written.
+    written = collections.Counter(json.loads(l)["_path"] for l in lines)
+    stated = collections.Counter()
+    for l in err.splitlines():
+        if l.startswith("stats: records:"):
+            for item in l.split(": ", 2)[2].split(", "):
+                name, _, n = item.rpartition(" ")
+                if name != "not written":
+                    stated[name] += int(n)
+    if p.returncode == 0 and stated != written:
+        raise AssertionError(f"{path}: {command} --workers {workers}: --stats says {dict(stated)}, "
+                             f"the output has {dict(written)}")
+    return p.returncode, collections.Counter(lines)
 
 
 def main():
@@ -67,7 +85,54 @@ def main():
             files += command == "flows"
             records += sum(one.values())
     print(f"ok: {files} captures, {records} flows+sessions records, identical with 1 and 2 workers")
-    return 0 if files > 0 else 1
+    if files == 0:
+        return 1
+    # The other ways records leave the workers: one file per log (each
+    # record written under the output's lock), EVE and CSV to standard
+    # output (batches), and the per-log record counts of --stats (each
+    # worker's counts joined at the end). On the shipped captures.
+    for path in captures(a.data):
+        for fmt in ("eve", "csv"):
+            runs = [run_format(a, w, path, fmt) for w in (1, 2)]
+            if runs[0] != runs[1]:
+                print(f"FAIL sessions --format {fmt} {path}: records differ between 1 and 2 workers")
+                return 1
+        logs = [run_log_dir(a, w, path) for w in (1, 2)]
+        if logs[0] != logs[1]:
+            print(f"FAIL sessions --log-dir {path}: logs or --stats counts differ between 1 and 2 workers")
+            return 1
+        if not logs[0][0]:
+            print(f"FAIL sessions --log-dir {path}: no log written")
+            return 1
+    print("ok: --log-dir, eve, csv and --stats counts identical with 1 and 2 workers")
+    return 0
+
+
+def run_format(a, workers, path, fmt):
+    cmd = [a.flowscope, "sessions", "--format", fmt, "--plugin-dir", a.plugin_dir,
+           "--no-system-plugins", "--max-flows", "65536", "--workers", str(workers),
+           "--allow-truncated", path]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    lines = p.stdout.splitlines()
+    header = lines[0] if fmt == "csv" and lines else b""  # CSV: the header stays first
+    return p.returncode, header, collections.Counter(lines)
+
+
+def run_log_dir(a, workers, path):
+    with tempfile.TemporaryDirectory() as d:
+        cmd = [a.flowscope, "sessions", "--log-dir", d, "--stats", "--plugin-dir", a.plugin_dir,
+               "--no-system-plugins", "--max-flows", "65536", "--workers", str(workers),
+               "--allow-truncated", path]
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+        logs = {}
+        for name in sorted(os.listdir(d)):
+            with open(os.path.join(d, name), "rb") as f:
+                logs[name] = collections.Counter(f.read().splitlines())
+        counts = [l for l in p.stderr.decode(errors="replace").splitlines()
+                  if l.startswith("stats: records:")]
+        # Paths are listed in the order they first appeared: compare them as a set.
+        counts = sorted(counts[0].split(": ", 2)[2].split(", ")) if counts else []
+        return logs, counts, p.returncode
 
 
 if __name__ == "__main__":
