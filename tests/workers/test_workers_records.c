@@ -128,17 +128,23 @@ static void run_direct_batch(const capture *c, rec_set *out) {
   fs_driver_destroy(d);
 }
 
+/* @p n workers; with @p tiny_rings, rings and queues of two entries, so
+ * the feeder and the workers wait for each other all the time. */
+static void workers_config(fs_workers_config *wc, uint32_t n, int tiny_rings) {
+  fs_workers_config_default(wc);
+  wc->n_workers = n;
+  if (tiny_rings) {
+    wc->ring_packets = 2;
+    wc->ring_bytes = 1u << 17;
+    wc->event_queue = 2;
+  } else {
+    wc->ring_bytes = 1u << 20;
+  }
+}
+
 static void run_workers(const capture *c, uint32_t n, int tiny_rings, rec_set *out) {
   fs_workers_config wc;
-  fs_workers_config_default(&wc);
-  wc.n_workers = n;
-  if (tiny_rings) {
-    wc.ring_packets = 2;
-    wc.ring_bytes = 1u << 17;
-    wc.event_queue = 2;
-  } else {
-    wc.ring_bytes = 1u << 20;
-  }
+  workers_config(&wc, n, tiny_rings);
   driver_config(&wc.driver, out);
   fs_workers *w = NULL;
   char err[FS_ERRBUF_SIZE] = "";
@@ -186,14 +192,7 @@ static const fs_event_sink_ops own_sink_ops = {sizeof(fs_event_sink_ops), 0, own
  * all come from one set, in its order). */
 static void run_workers_own_sinks(const capture *c, uint32_t n, int tiny_rings, rec_set *out) {
   fs_workers_config wc;
-  fs_workers_config_default(&wc);
-  wc.n_workers = n;
-  if (tiny_rings) {
-    wc.ring_packets = 2;
-    wc.ring_bytes = 1u << 17;
-  } else {
-    wc.ring_bytes = 1u << 20;
-  }
+  workers_config(&wc, n, tiny_rings);
   rec_set unused = {0};
   driver_config(&wc.driver, &unused);
   own_sink *own = calloc(n, sizeof *own);

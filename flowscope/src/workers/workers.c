@@ -497,22 +497,30 @@ static void maybe_poll(struct fs_workers *p) {
 
 /* A packet in block @p block of the attached source: the descriptor points
  * at it where it is; the block's last user is noted for zc_reuse. */
-static void feed_in_place(struct fs_workers *p, fsi_worker *k, const fs_packet_view *pkt,
-                          uint32_t block) {
+/* Publishes a packet descriptor of @p kind for @p pkt: its data at
+ * @p start (slab position, or address), slab released up to @p end. */
+static void publish_packet(fsi_worker *k, const fs_packet_view *pkt, uint32_t kind, uint64_t start,
+                           uint64_t end) {
   fsi_pkt_desc d;
-  d.end = reserve(p, k, 0); /* a descriptor only: no slab bytes */
-  d.start = (uint64_t)(uintptr_t)pkt->data;
+  d.start = start;
+  d.end = end;
   d.ts = pkt->ts;
   d.caplen = pkt->caplen;
   d.wirelen = pkt->wirelen;
   d.link_type = pkt->link_type;
   d.ifindex = pkt->ifindex;
-  d.kind = FSI_DESC_PACKET_REF;
+  d.kind = kind;
   d.reserved0 = 0;
   publish(k, &d);
-  k->zc_last[block] = k->in_head_local;
   k->fed_packets++;
   k->fed_bytes += pkt->caplen;
+}
+
+static void feed_in_place(struct fs_workers *p, fsi_worker *k, const fs_packet_view *pkt,
+                          uint32_t block) {
+  uint64_t at = reserve(p, k, 0); /* a descriptor only: no slab bytes */
+  publish_packet(k, pkt, FSI_DESC_PACKET_REF, (uint64_t)(uintptr_t)pkt->data, at);
+  k->zc_last[block] = k->in_head_local;
   k->zc_packets++;
   maybe_poll(p);
 }
@@ -587,19 +595,7 @@ int fs_workers_feed(fs_workers *p, const fs_packet_view *pkt) {
   uint64_t at = reserve(p, k, len);
   memcpy(k->slab + (at % k->slab_size), pkt->data, len);
   k->bytes_head = at + len;
-  fsi_pkt_desc d;
-  d.start = at;
-  d.end = at + len;
-  d.ts = pkt->ts;
-  d.caplen = len;
-  d.wirelen = pkt->wirelen;
-  d.link_type = pkt->link_type;
-  d.ifindex = pkt->ifindex;
-  d.kind = FSI_DESC_PACKET;
-  d.reserved0 = 0;
-  publish(k, &d);
-  k->fed_packets++;
-  k->fed_bytes += len;
+  publish_packet(k, pkt, FSI_DESC_PACKET, at, at + len);
   maybe_poll(p);
   return 0;
 }
