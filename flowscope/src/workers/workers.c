@@ -495,8 +495,6 @@ static void maybe_poll(struct fs_workers *p) {
   }
 }
 
-/* A packet in block @p block of the attached source: the descriptor points
- * at it where it is; the block's last user is noted for zc_reuse. */
 /* Publishes a packet descriptor of @p kind for @p pkt: its data at
  * @p start (slab position, or address), slab released up to @p end. */
 static void publish_packet(fsi_worker *k, const fs_packet_view *pkt, uint32_t kind, uint64_t start,
@@ -516,6 +514,8 @@ static void publish_packet(fsi_worker *k, const fs_packet_view *pkt, uint32_t ki
   k->fed_bytes += pkt->caplen;
 }
 
+/* A packet in block @p block of the attached source: the descriptor points
+ * at it where it is; the block's last user is noted for zc_reuse. */
 static void feed_in_place(struct fs_workers *p, fsi_worker *k, const fs_packet_view *pkt,
                           uint32_t block) {
   uint64_t at = reserve(p, k, 0); /* a descriptor only: no slab bytes */
@@ -545,7 +545,7 @@ static void zc_reuse(void *ctx, uint32_t block) {
       continue;
     flush_head(k); /* the worker must see them to finish them */
     while (atomic_load_explicit(&k->in_tail, memory_order_acquire) < need) {
-      k->ring_full_waits++;
+      k->ring_full_waits++; /* the blocks are this ring's bytes now */
       fs_workers_poll(p);
       pthread_mutex_lock(&p->mu);
       atomic_store(&p->feeder_waiting, 1);
