@@ -36,29 +36,36 @@ struct fsi_output {
   uint32_t n_lanes;
 };
 
-/* Records of one _path a lane gathered (batching: added to the output's
- * counts when the lane closes). */
-typedef struct lane_count {
-  char path[32];
-  uint64_t n;
-} lane_count;
+/* One _path as a lane sees it. */
+typedef struct lane_path {
+  char path[32]; /* sanitized */
+  uint64_t n;    /* records gathered, not yet added to the output's counts */
+  stream *s;     /* one file per log: the log's file (NULL: none could be opened) */
+  fsi_jw jw;     /* one file per log: the records not yet written */
+  int has_jw;
+} lane_path;
 
 struct fsi_lane {
   fsi_output *out;
-  fsi_jw jw;
-  size_t rec_start; /* batching: where the record being built starts in jw */
+  fsi_jw jw;        /* the records gathered for the single stream, or one record */
+  size_t rec_start; /* batching: where the record being built starts */
+  lane_path *cur;   /* one file per log: the path of the record being built */
   int closed;
-  lane_count counts[MAX_STREAMS];
-  uint32_t n_counts;
+  lane_path paths[MAX_STREAMS];
+  uint32_t n_paths;
   uint64_t overflow; /* records of paths past MAX_STREAMS: counted with the first stream */
   uint64_t skipped;  /* records this lane did not write */
 };
 
 /* Records wait in a lane's buffer and go out in one fwrite once this
- * many bytes gathered, when they all go to one file and none has to be
- * flushed at once: a call per record was 1.2% of sessions' time. */
+ * many bytes gathered, unless every record has to be flushed at once: a
+ * call per record was 1.2% of sessions' time, and with workers a lock per
+ * record made the threads wait for each other. One file per log gathers
+ * less per log, as a lane may feed up to MAX_STREAMS of them. */
 #define BATCH_BYTES (256u * 1024u)
+#define PATH_BATCH_BYTES (64u * 1024u)
 
+/* Records gathered in the lane for the single stream. */
 static int batching(const fsi_output *out) { return !out->per_path && !out->flush_each; }
 
 /* _path names become file names: keep [a-z0-9_-] only. */
@@ -223,64 +230,105 @@ static void hand_over_batch(fsi_lane *lane) {
   fsi_jw_reset(&lane->jw);
 }
 
-/* Starts building a record in the lane: after the gathered ones when
- * batching, else in an emptied buffer. */
-static void begin_record(fsi_lane *lane) {
-  if (!batching(lane->out)) {
-    fsi_jw_reset(&lane->jw);
-    return;
-  }
-  if (lane->jw.len >= BATCH_BYTES)
-    hand_over_batch(lane);
-  lane->jw.depth = 0;
-  lane->jw.need_comma[0] = 0;
-  lane->rec_start = lane->jw.len;
-}
-
-/* Batching: one more record of @p path, counted in the lane. */
-static void count_record(fsi_lane *lane, const char *path) {
+/* The lane's entry for @p path, made on first use (with one file per log,
+ * the log's file is opened then, so --stats lists logs in the order they
+ * first appeared, and a log past MAX_STREAMS goes to "other" when
+ * @p other). NULL when the lane has MAX_STREAMS paths already. */
+static lane_path *lane_path_for(fsi_lane *lane, const char *path, int other) {
   char clean[32];
   sanitize(path, clean, sizeof clean);
-  for (uint32_t i = 0; i < lane->n_counts; i++) {
-    if (!strcmp(lane->counts[i].path, clean)) {
-      lane->counts[i].n++;
-      return;
-    }
+  for (uint32_t i = 0; i < lane->n_paths; i++)
+    if (!strcmp(lane->paths[i].path, clean))
+      return &lane->paths[i];
+  if (lane->n_paths >= MAX_STREAMS)
+    return NULL;
+  lane_path *lp = &lane->paths[lane->n_paths++];
+  memset(lp, 0, sizeof *lp);
+  memcpy(lp->path, clean, sizeof lp->path);
+  fsi_output *out = lane->out;
+  if (out->per_path) {
+    pthread_mutex_lock(&out->lock);
+    lp->s = stream_for(out, clean);
+    if (!lp->s && other)
+      lp->s = stream_for(out, "other"); /* more paths than files */
+    pthread_mutex_unlock(&out->lock);
+    fsi_jw_init(&lp->jw);
+    lp->has_jw = 1;
   }
-  if (lane->n_counts >= MAX_STREAMS) {
-    lane->overflow++;
-    return;
-  }
-  lane_count *c = &lane->counts[lane->n_counts++];
-  memcpy(c->path, clean, sizeof c->path);
-  c->n = 1;
+  return lp;
 }
 
-/* The record built in the lane (plus a newline for JSON) is done: kept with
+/* One file per log: writes the records gathered for @p lp to its file. */
+static void hand_over_path(fsi_lane *lane, lane_path *lp) {
+  fsi_output *out = lane->out;
+  if (lp->n || lp->jw.len) {
+    pthread_mutex_lock(&out->lock);
+    if (!lp->s)
+      out->skipped += lp->n; /* no file for it (too many logs): counted */
+    else if (fwrite(lp->jw.buf, 1, lp->jw.len, lp->s->f) != lp->jw.len)
+      write_failed(out, lp->s);
+    else
+      lp->s->records += lp->n;
+    pthread_mutex_unlock(&out->lock);
+  }
+  fsi_jw_reset(&lp->jw);
+  lp->n = 0;
+}
+
+/* Starts building a record of @p path in the lane and returns the buffer
+ * to build it in: after the records gathered for its stream when
+ * batching, else an emptied one (written at once by emit). */
+static fsi_jw *begin_record(fsi_lane *lane, const char *path, int other) {
+  fsi_output *out = lane->out;
+  fsi_jw *w = &lane->jw;
+  lane->cur = NULL;
+  if (out->per_path && !out->flush_each)
+    lane->cur = lane_path_for(lane, path, other);
+  if (lane->cur) {
+    w = &lane->cur->jw;
+    if (w->len >= PATH_BATCH_BYTES)
+      hand_over_path(lane, lane->cur);
+  } else if (!batching(out)) {
+    fsi_jw_reset(w);
+    return w;
+  } else if (w->len >= BATCH_BYTES) {
+    hand_over_batch(lane);
+  }
+  w->depth = 0;
+  w->need_comma[0] = 0;
+  lane->rec_start = w->len;
+  return w;
+}
+
+/* The record built in @p w (plus a newline for JSON) is done: kept with
  * the gathered ones when batching, else written to the stream of @p path
  * (or of "other", with @p other, when there are more paths than files). */
-static void emit(fsi_lane *lane, const char *path, int other, int newline) {
+static void emit(fsi_lane *lane, fsi_jw *w, const char *path, int other, int newline) {
   fsi_output *out = lane->out;
   if (newline)
-    fsi_jw_raw(&lane->jw, "\n", 1);
-  if (batching(out)) {
-    if (lane->jw.oom) {
+    fsi_jw_raw(w, "\n", 1);
+  if (lane->cur || batching(out)) {
+    if (w->oom) {
       /* Only this record is dropped: the ones gathered before stay. */
       lane->skipped++;
-      lane->jw.len = lane->rec_start;
-      lane->jw.oom = 0;
+      w->len = lane->rec_start;
+      w->oom = 0;
       return;
     }
-    count_record(lane, path);
+    lane_path *lp = lane->cur ? lane->cur : lane_path_for(lane, path, other);
+    if (lp)
+      lp->n++;
+    else
+      lane->overflow++;
     return;
   }
   pthread_mutex_lock(&out->lock);
   stream *s = stream_for(out, path);
   if (!s && other && out->per_path)
     s = stream_for(out, "other");
-  if (!s || lane->jw.oom) {
+  if (!s || w->oom) {
     out->skipped++; /* no file for it (too many logs) or out of memory: counted */
-  } else if (fwrite(lane->jw.buf, 1, lane->jw.len, s->f) != lane->jw.len) {
+  } else if (fwrite(w->buf, 1, w->len, s->f) != w->len) {
     write_failed(out, s);
   } else {
     s->records++;
@@ -292,19 +340,19 @@ static void emit(fsi_lane *lane, const char *path, int other, int newline) {
 
 void fsi_lane_flow(fsi_lane *lane, const fsi_flowinfo *fi) {
   const fsi_opts *o = lane->out->o;
-  begin_record(lane);
+  fsi_jw *w = begin_record(lane, "conn", 0);
   switch (o->format) {
   case FSI_FMT_EVE:
-    fsi_eve_flow(&lane->jw, fi, o->cid_seed);
-    emit(lane, "conn", 0, 1);
+    fsi_eve_flow(w, fi, o->cid_seed);
+    emit(lane, w, "conn", 0, 1);
     break;
   case FSI_FMT_CSV:
-    fsi_csv_conn(&lane->jw, fi, o->cid_seed);
-    emit(lane, "conn", 0, 0);
+    fsi_csv_conn(w, fi, o->cid_seed);
+    emit(lane, w, "conn", 0, 0);
     break;
   default:
-    fsi_rec_conn(&lane->jw, fi, o->cid_seed);
-    emit(lane, "conn", 0, 1);
+    fsi_rec_conn(w, fi, o->cid_seed);
+    emit(lane, w, "conn", 0, 1);
     break;
   }
 }
@@ -312,13 +360,16 @@ void fsi_lane_flow(fsi_lane *lane, const fsi_flowinfo *fi) {
 void fsi_lane_message(fsi_lane *lane, const fsi_flowinfo *fi, const fs_message *msg,
                       fs_time_ns ts) {
   const char *path = msg->protocol ? msg->protocol : "unknown";
-  begin_record(lane);
-  switch (lane->out->o->format) {
-  case FSI_FMT_CSV: lane->skipped++; return;
-  case FSI_FMT_EVE: fsi_eve_app(&lane->jw, fi, msg, ts); break;
-  default: fsi_rec_app(&lane->jw, fi, msg, ts); break;
+  if (lane->out->o->format == FSI_FMT_CSV) {
+    lane->skipped++;
+    return;
   }
-  emit(lane, path, 1, 1);
+  fsi_jw *w = begin_record(lane, path, 1);
+  if (lane->out->o->format == FSI_FMT_EVE)
+    fsi_eve_app(w, fi, msg, ts);
+  else
+    fsi_rec_app(w, fi, msg, ts);
+  emit(lane, w, path, 1, 1);
 }
 
 void fsi_lane_close(fsi_lane *lane) {
@@ -328,15 +379,24 @@ void fsi_lane_close(fsi_lane *lane) {
   fsi_output *out = lane->out;
   if (batching(out))
     hand_over_batch(lane);
+  for (uint32_t i = 0; i < lane->n_paths; i++)
+    if (lane->paths[i].has_jw)
+      hand_over_path(lane, &lane->paths[i]);
   pthread_mutex_lock(&out->lock);
-  for (uint32_t i = 0; i < lane->n_counts; i++) {
-    stream *s = stream_for(out, lane->counts[i].path);
-    if (s)
-      s->records += lane->counts[i].n;
+  for (uint32_t i = 0; i < lane->n_paths; i++) {
+    lane_path *lp = &lane->paths[i];
+    if (!lp->has_jw && lp->n) { /* the single stream: counted by path at the end */
+      stream *s = stream_for(out, lp->path);
+      if (s)
+        s->records += lp->n;
+    }
   }
   out->streams[0].records += lane->overflow;
   out->skipped += lane->skipped;
   pthread_mutex_unlock(&out->lock);
+  for (uint32_t i = 0; i < lane->n_paths; i++)
+    if (lane->paths[i].has_jw)
+      fsi_jw_free(&lane->paths[i].jw);
   fsi_jw_free(&lane->jw);
 }
 
