@@ -22,20 +22,23 @@
 #include "output.h"
 
 /* output.c reports errors through these (options.c is not linked here). */
+static void say(const char *fmt, va_list ap) {
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+}
+
 void fsi_error(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  say(fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
 }
 
 void fsi_warn(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  say(fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
 }
 
 static fs_flow_key key_of(uint32_t i) {
