@@ -441,6 +441,13 @@ static void test_generated(void **state) {
   fs_workers_config wc;
   fs_workers_config_default(&wc);
   fs_workers *w = NULL;
+  /* A worker sink without on_event is refused at creation. */
+  fs_event_sink no_sinks[2] = {{&own_sink_ops, NULL}, {NULL, NULL}};
+  wc.worker_sinks = no_sinks;
+  assert_int_equal(fs_workers_create(&w, &wc, err), FS_E_INVAL);
+  assert_null(w);
+  assert_non_null(strstr(err, "on_event"));
+  wc.worker_sinks = NULL;
   assert_int_equal(fs_workers_create(&w, &wc, err), 0);
   fs_source *src = NULL;
   fs_source_config sc;
