@@ -413,6 +413,20 @@ static int events_pending(struct fs_workers *p) {
   return 0;
 }
 
+/* The feeder sleeps until a worker wakes it (or the 1 ms safety net
+ * passes), unless @p ready(p, arg) says the wait is over or there are
+ * events to deliver. Callers loop, delivering events, until ready. */
+typedef int (*feeder_ready_fn)(struct fs_workers *p, void *arg);
+
+static void feeder_sleep(struct fs_workers *p, feeder_ready_fn ready, void *arg) {
+  pthread_mutex_lock(&p->mu);
+  atomic_store(&p->feeder_waiting, 1);
+  if (!ready(p, arg) && !events_pending(p))
+    timed_wait(&p->mu, &p->cv);
+  atomic_store(&p->feeder_waiting, 0);
+  pthread_mutex_unlock(&p->mu);
+}
+
 /* Free descriptors and contiguous slab bytes for a packet of @p len bytes;
  * sets *pad to the bytes skipped at the slab's end to keep it contiguous. */
 static int has_space(fsi_worker *k, uint32_t len, uint64_t *pad) {
@@ -427,25 +441,33 @@ static void refresh_tails(fsi_worker *k) {
   k->seen_in_tail = atomic_load_explicit(&k->in_tail, memory_order_acquire);
 }
 
+/* What reserve waits for: room in worker k's ring for len bytes. */
+typedef struct room_wait {
+  fsi_worker *k;
+  uint32_t len;
+} room_wait;
+
+static int has_room(struct fs_workers *p, void *arg) {
+  (void)p;
+  room_wait *r = arg;
+  uint64_t pad;
+  refresh_tails(r->k);
+  return has_space(r->k, r->len, &pad);
+}
+
 /* Reserves room for one descriptor with @p len data bytes, waiting (and
  * delivering events) while the ring is full. Returns the slab position. */
 static uint64_t reserve(struct fs_workers *p, fsi_worker *k, uint32_t len) {
   uint64_t pad;
   if (!has_space(k, len, &pad)) {
     refresh_tails(k);
+    room_wait r = {k, len};
     while (!has_space(k, len, &pad)) {
       k->ring_full_waits++;
       fs_workers_poll(p); /* also publishes every pending descriptor */
-      refresh_tails(k);
-      if (has_space(k, len, &pad))
+      if (has_room(p, &r))
         break;
-      pthread_mutex_lock(&p->mu);
-      atomic_store(&p->feeder_waiting, 1);
-      refresh_tails(k);
-      if (!has_space(k, len, &pad) && !events_pending(p))
-        timed_wait(&p->mu, &p->cv);
-      atomic_store(&p->feeder_waiting, 0);
-      pthread_mutex_unlock(&p->mu);
+      feeder_sleep(p, has_room, &r);
       refresh_tails(k);
     }
   }
@@ -525,6 +547,18 @@ static void feed_in_place(struct fs_workers *p, fsi_worker *k, const fs_packet_v
   maybe_poll(p);
 }
 
+/* What zc_reuse waits for: worker k past descriptor position need. */
+typedef struct tail_wait {
+  fsi_worker *k;
+  uint64_t need;
+} tail_wait;
+
+static int tail_passed(struct fs_workers *p, void *arg) {
+  (void)p;
+  tail_wait *t = arg;
+  return atomic_load_explicit(&t->k->in_tail, memory_order_acquire) >= t->need;
+}
+
 /* The attached source is about to overwrite @p block: returns once every
  * worker has processed every packet it was given from it. */
 static void zc_reuse(void *ctx, uint32_t block) {
@@ -544,15 +578,11 @@ static void zc_reuse(void *ctx, uint32_t block) {
     if (need == 0)
       continue;
     flush_head(k); /* the worker must see them to finish them */
-    while (atomic_load_explicit(&k->in_tail, memory_order_acquire) < need) {
+    tail_wait t = {k, need};
+    while (!tail_passed(p, &t)) {
       k->ring_full_waits++; /* the blocks are this ring's bytes now */
       fs_workers_poll(p);
-      pthread_mutex_lock(&p->mu);
-      atomic_store(&p->feeder_waiting, 1);
-      if (atomic_load(&k->in_tail) < need && !events_pending(p))
-        timed_wait(&p->mu, &p->cv);
-      atomic_store(&p->feeder_waiting, 0);
-      pthread_mutex_unlock(&p->mu);
+      feeder_sleep(p, tail_passed, &t);
     }
     k->zc_last[block] = 0;
   }
@@ -600,11 +630,17 @@ int fs_workers_feed(fs_workers *p, const fs_packet_view *pkt) {
   return 0;
 }
 
-static int all_done(struct fs_workers *p) {
+static int all_done(struct fs_workers *p, void *arg) {
+  (void)arg;
   for (uint32_t i = 0; i < p->n; i++)
     if (!atomic_load(&p->w[i]->done))
       return 0;
   return 1;
+}
+
+static int synced(struct fs_workers *p, void *arg) {
+  (void)p;
+  return atomic_load(&((fsi_worker *)arg)->synced);
 }
 
 int fs_workers_finish(fs_workers *p) {
@@ -623,14 +659,9 @@ int fs_workers_finish(fs_workers *p) {
   fs_time_ns latest = 0;
   for (uint32_t i = 0; i < p->n; i++) {
     fsi_worker *k = p->w[i];
-    while (!atomic_load(&k->synced)) {
+    while (!synced(p, k)) {
       fs_workers_poll(p);
-      pthread_mutex_lock(&p->mu);
-      atomic_store(&p->feeder_waiting, 1);
-      if (!atomic_load(&k->synced) && !events_pending(p))
-        timed_wait(&p->mu, &p->cv);
-      atomic_store(&p->feeder_waiting, 0);
-      pthread_mutex_unlock(&p->mu);
+      feeder_sleep(p, synced, k);
     }
     fs_time_ns t = atomic_load(&k->synced_ts);
     if (t > latest)
@@ -640,14 +671,9 @@ int fs_workers_finish(fs_workers *p) {
     send_control(p, p->w[i], FSI_DESC_FINISH, latest);
   for (;;) {
     fs_workers_poll(p);
-    if (all_done(p) && !events_pending(p))
+    if (all_done(p, NULL) && !events_pending(p))
       break;
-    pthread_mutex_lock(&p->mu);
-    atomic_store(&p->feeder_waiting, 1);
-    if (!all_done(p) && !events_pending(p))
-      timed_wait(&p->mu, &p->cv);
-    atomic_store(&p->feeder_waiting, 0);
-    pthread_mutex_unlock(&p->mu);
+    feeder_sleep(p, all_done, NULL);
   }
   for (uint32_t i = 0; i < p->n; i++) {
     pthread_join(p->w[i]->thread, NULL);
