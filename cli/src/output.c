@@ -42,7 +42,6 @@ typedef struct lane_path {
   uint64_t n;    /* records gathered, not yet added to the output's counts */
   stream *s;     /* one file per log: the log's file (NULL: none could be opened) */
   fsi_jw jw;     /* one file per log: the records not yet written */
-  int has_jw;
 } lane_path;
 
 struct fsi_lane {
@@ -253,7 +252,6 @@ static lane_path *lane_path_for(fsi_lane *lane, const char *path, int other) {
       lp->s = stream_for(out, "other"); /* more paths than files */
     pthread_mutex_unlock(&out->lock);
     fsi_jw_init(&lp->jw);
-    lp->has_jw = 1;
   }
   return lp;
 }
@@ -379,24 +377,20 @@ void fsi_lane_close(fsi_lane *lane) {
   fsi_output *out = lane->out;
   if (batching(out))
     hand_over_batch(lane);
-  for (uint32_t i = 0; i < lane->n_paths; i++)
-    if (lane->paths[i].has_jw)
-      hand_over_path(lane, &lane->paths[i]);
+  for (uint32_t i = 0; out->per_path && i < lane->n_paths; i++)
+    hand_over_path(lane, &lane->paths[i]);
   pthread_mutex_lock(&out->lock);
-  for (uint32_t i = 0; i < lane->n_paths; i++) {
-    lane_path *lp = &lane->paths[i];
-    if (!lp->has_jw && lp->n) { /* the single stream: counted by path at the end */
-      stream *s = stream_for(out, lp->path);
-      if (s)
-        s->records += lp->n;
-    }
+  for (uint32_t i = 0; !out->per_path && i < lane->n_paths; i++) {
+    /* The single stream: the lane counted its records by path. */
+    stream *s = lane->paths[i].n ? stream_for(out, lane->paths[i].path) : NULL;
+    if (s)
+      s->records += lane->paths[i].n;
   }
   out->streams[0].records += lane->overflow;
   out->skipped += lane->skipped;
   pthread_mutex_unlock(&out->lock);
-  for (uint32_t i = 0; i < lane->n_paths; i++)
-    if (lane->paths[i].has_jw)
-      fsi_jw_free(&lane->paths[i].jw);
+  for (uint32_t i = 0; out->per_path && i < lane->n_paths; i++)
+    fsi_jw_free(&lane->paths[i].jw);
   fsi_jw_free(&lane->jw);
 }
 

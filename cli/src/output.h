@@ -18,9 +18,10 @@ typedef struct fsi_output fsi_output;
  * A lane: where one thread builds its records before they go to the
  * output. Each thread that writes records (the main one, or every worker
  * with --workers) has its own, so records are formatted in parallel; a lane
- * hands its records over under the output's lock, a batch at a time when
- * records are batched (one file, no per-record flushing), else one by one.
- * Records of one lane keep their order.
+ * hands its records over under the output's lock a batch at a time (256
+ * KiB for one file, 64 KiB per log with one file per log), or one by one
+ * when every record is flushed (live capture, replay). Records of one lane
+ * keep their order.
  */
 typedef struct fsi_lane fsi_lane;
 
